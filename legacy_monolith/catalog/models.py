@@ -15,6 +15,11 @@ class Genre(models.Model):
         return self.name
 
 
+class ArtistQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(user=user)
+
+
 class Artist(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="artists"
@@ -26,11 +31,22 @@ class Artist(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ArtistQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return self.name
+
+    def is_owned_by(self, user) -> bool:
+        """An artist profile belongs to the user account linked to it (role artist)."""
+        return self.user_id is not None and self.user_id == user.pk
+
+
+class AlbumQuerySet(models.QuerySet):
+    def with_artist(self):
+        return self.select_related("artist")
 
 
 class Album(models.Model):
@@ -41,11 +57,27 @@ class Album(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AlbumQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["release_date", "id"], name="catalog_album_release_idx")]
 
     def __str__(self) -> str:
         return self.title
+
+    def is_owned_by(self, user) -> bool:
+        """Albums belong to their artist's user."""
+        return self.artist.is_owned_by(user)
+
+
+class TrackQuerySet(models.QuerySet):
+    def with_relations(self):
+        """Everything a track's JSON shows, in one query (no N+1 on lists)."""
+        return self.select_related("artist", "album", "genre")
+
+    def popular(self):
+        return self.order_by("-popularity", "-id")
 
 
 class Track(models.Model):
@@ -54,7 +86,7 @@ class Track(models.Model):
     album = models.ForeignKey(Album, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks")
     genre = models.ForeignKey(Genre, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks")
     duration_ms = models.PositiveIntegerField()
-    popularity = models.PositiveSmallIntegerField(default=0, db_index=True)
+    popularity = models.PositiveSmallIntegerField(default=0)
     tempo = models.FloatField(null=True, blank=True)
     energy = models.FloatField(null=True, blank=True)
     valence = models.FloatField(null=True, blank=True)
@@ -63,8 +95,20 @@ class Track(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = TrackQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
+        # The list endpoints sort by these with the id as tie-breaker (vobemusic.ordering).
+        indexes = [
+            models.Index(fields=["popularity", "id"], name="catalog_track_popularity_idx"),
+            models.Index(fields=["genre", "popularity", "id"], name="catalog_track_genre_pop_idx"),
+            models.Index(fields=["duration_ms", "id"], name="catalog_track_duration_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    def is_owned_by(self, user) -> bool:
+        """Tracks belong to their artist's user."""
+        return self.artist.is_owned_by(user)
