@@ -1,0 +1,15 @@
+"""The stack's components in start order; `down` stops them in reverse.
+
+Each component module exposes `component(settings) -> Component`. A new process joins the stack
+by adding its module here."""
+from __future__ import annotations
+
+from stack.component import Component
+from stack.components import monolith, postgres, redis
+from stack.settings import StackSettings
+
+START_ORDER = [postgres, redis, monolith]
+
+
+def all_components(settings: StackSettings) -> list[Component]:
+    return [module.component(settings) for module in START_ORDER]
