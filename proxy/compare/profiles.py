@@ -1,0 +1,150 @@
+"""Compare profiles: which differences between a legacy and a candidate response are tolerated.
+
+A profile lists only normalisations the compatibility contract allows for a route; everything it
+does not name must be equal (status, the listed headers, the JSON body field by field).
+Profiles live in the proxy's route table file under `compare_profiles:`; the parity suite loads the
+same file with `load_profiles_file()`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from proxy.compare.json_paths import PathSet, parse_pattern
+
+
+def _check_paths(paths):
+    for path in paths:
+        parse_pattern(path)
+    return paths
+
+
+class CompareProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "default"
+    description: str = ""
+    compare_status: bool = True
+    headers: list[str] = Field(
+        default_factory=lambda: ["content-type"],
+        description="response headers that must be equal (case-insensitive names)",
+    )
+    ignore: list[str] = Field(default_factory=list, description="JSON paths removed before comparing")
+    array_keys: dict[str, str] = Field(
+        default_factory=dict, description="JSON path of an array -> field identifying its elements"
+    )
+    unordered: list[str] = Field(
+        default_factory=list, description="arrays (JSON paths) whose element order is not compared"
+    )
+    numeric_tolerance: dict[str, float] = Field(
+        default_factory=dict, description="JSON path -> largest absolute difference tolerated"
+    )
+    time_tolerance: dict[str, float] = Field(
+        default_factory=dict, description="JSON path of an ISO-8601 timestamp -> seconds tolerated"
+    )
+
+    _check_ignore = field_validator("ignore", "unordered")(_check_paths)
+
+    @field_validator("array_keys", "numeric_tolerance", "time_tolerance")
+    @classmethod
+    def _check_mapping_paths(cls, value: dict):
+        _check_paths(value.keys())
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _lower_headers(cls, value: list[str]) -> list[str]:
+        return [h.strip().lower() for h in value]
+
+    @model_validator(mode="after")
+    def _tolerances_positive(self):
+        for path, tolerance in {**self.numeric_tolerance, **self.time_tolerance}.items():
+            if tolerance < 0:
+                raise ValueError(f"tolerance for {path} must be >= 0")
+        return self
+
+    # Compiled once per profile; profiles are frozen so the sets never go stale.
+    _ignored: PathSet = PrivateAttr()
+    _keyed: PathSet = PrivateAttr()
+    _unordered: PathSet = PrivateAttr()
+    _numeric: PathSet = PrivateAttr()
+    _time: PathSet = PrivateAttr()
+
+    def model_post_init(self, __context) -> None:
+        self._ignored = PathSet(self.ignore)
+        self._keyed = PathSet(self.array_keys)
+        self._unordered = PathSet(self.unordered)
+        self._numeric = PathSet(self.numeric_tolerance)
+        self._time = PathSet(self.time_tolerance)
+
+    @property
+    def ignored(self) -> PathSet:
+        return self._ignored
+
+    @property
+    def keyed_arrays(self) -> PathSet:
+        return self._keyed
+
+    @property
+    def unordered_arrays(self) -> PathSet:
+        return self._unordered
+
+    @property
+    def numeric_paths(self) -> PathSet:
+        return self._numeric
+
+    @property
+    def time_paths(self) -> PathSet:
+        return self._time
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = [*merged[key], *[v for v in value if v not in merged[key]]]
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_profiles(raw: Optional[Mapping[str, Any]]) -> dict[str, CompareProfile]:
+    """Build profiles from the `compare_profiles:` mapping; `extends: other` inherits (lists and
+    mappings are merged, scalars overridden). A `default` profile always exists."""
+    raw = {name: dict(body or {}) for name, body in (raw or {}).items()}
+    raw.setdefault("default", {})
+    resolved: dict[str, dict] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> dict:
+        if name in resolved:
+            return resolved[name]
+        if name not in raw:
+            raise ValueError(f"compare profile {chain[-1]!r} extends unknown profile {name!r}")
+        if name in chain:
+            raise ValueError(f"compare profiles extend each other in a loop: {' -> '.join(chain + (name,))}")
+        body = dict(raw[name])
+        parent = body.pop("extends", None)
+        if parent:
+            body = _merge(resolve(parent, chain + (name,)), body)
+        resolved[name] = body
+        return body
+
+    profiles = {}
+    for name in raw:
+        body = resolve(name, ())
+        body.pop("name", None)
+        profiles[name] = CompareProfile(name=name, **body)
+    return profiles
+
+
+def load_profiles_file(path: str | Path) -> dict[str, CompareProfile]:
+    """Profiles from a YAML file: the `compare_profiles:` section of a route table, or a file that
+    holds only profiles."""
+    from ruamel.yaml import YAML
+
+    document = YAML(typ="safe", pure=True).load(Path(path).read_text(encoding="utf-8")) or {}
+    return load_profiles(document.get("compare_profiles", document))
