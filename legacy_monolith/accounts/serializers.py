@@ -83,7 +83,7 @@ class MeSerializer(serializers.ModelSerializer):
     def validate_email(self, value: str) -> str:
         value = User.objects.normalize_email(value)
         if User.objects.filter(email__iexact=value).exclude(pk=self.instance.pk).exists():
-            raise serializers.ValidationError("A user with this email already exists.")
+            raise serializers.ValidationError("user with this email already exists.")
         return value
 
     @transaction.atomic
@@ -91,7 +91,10 @@ class MeSerializer(serializers.ModelSerializer):
         profile_data = validated_data.pop("profile", None)
         instance = super().update(instance, validated_data)
         if profile_data:
-            profile, _ = Profile.objects.get_or_create(user=instance)
+            try:
+                profile = instance.profile
+            except Profile.DoesNotExist:
+                profile = Profile(user=instance)
             for field, value in profile_data.items():
                 setattr(profile, field, value)
             profile.save()
@@ -113,7 +116,7 @@ class RegisterSerializer(serializers.ModelSerializer):
     def validate_email(self, value: str) -> str:
         value = User.objects.normalize_email(value)
         if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("A user with this email already exists.")
+            raise serializers.ValidationError("user with this email already exists.")
         return value
 
     def validate(self, attrs):

@@ -57,7 +57,6 @@ class LogoutView(generics.GenericAPIView):
 
     serializer_class = LogoutSerializer
     permission_classes = [AllowAny]
-    authentication_classes = []
 
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
