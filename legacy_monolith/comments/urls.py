@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns = []
+from comments.views import CommentViewSet, PostCommentViewSet
+
+router = DefaultRouter()
+router.register(r"posts/(?P<post_pk>\d+)/comments", PostCommentViewSet, basename="post-comment")
+router.register("comments", CommentViewSet, basename="comment")
+
+urlpatterns = router.urls

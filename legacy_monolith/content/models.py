@@ -1,6 +1,7 @@
 """Posts about music, linking the artists and tracks they talk about."""
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from catalog.models import Artist, Track
@@ -18,6 +19,18 @@ class PostQuerySet(models.QuerySet):
             return self.filter(models.Q(is_published=True) | models.Q(author=user))
         return self.published()
 
+    def with_links(self):
+        """Author, linked artists and linked tracks (with their artist) in a fixed number of
+        queries, whatever the page size: the JSON of a post embeds all of them."""
+        return self.select_related("author__profile").prefetch_related(
+            Prefetch("artists", queryset=Artist.objects.order_by("id")),
+            Prefetch("tracks", queryset=Track.objects.select_related("artist").order_by("id")),
+        )
+
+    def with_comment_count(self):
+        """Annotate ``comment_count``: comments that are not deleted."""
+        return self.annotate(comment_count=Count("comments", filter=Q(comments__is_deleted=False)))
+
 
 class Post(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
@@ -34,6 +47,10 @@ class Post(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The public list: published posts, newest first.
+            models.Index(fields=["is_published", "-created_at", "-id"], name="content_post_published_idx"),
+        ]
 
     def save(self, *args, **kwargs):
         if self.is_published and self.published_at is None:
@@ -42,3 +59,7 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def is_owned_by(self, user) -> bool:
+        """A post belongs to its author (see vobemusic.permissions.is_owner)."""
+        return self.author_id == user.pk

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns = []
+from content.views import PostViewSet
+
+router = DefaultRouter()
+router.register("posts", PostViewSet, basename="post")
+
+urlpatterns = router.urls

@@ -3,6 +3,17 @@ from django.conf import settings
 from django.db import models
 
 
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff (platform admins) see every ticket, users their own, anonymous senders none:
+        they get their answer by email."""
+        if user.is_authenticated and getattr(user, "is_platform_admin", False):
+            return self
+        if user.is_authenticated:
+            return self.filter(author=user)
+        return self.none()
+
+
 class Ticket(models.Model):
     class Category(models.TextChoices):
         BUG = "bug", "Bug"
@@ -37,11 +48,26 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = TicketQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # "My tickets", newest first.
+            models.Index(fields=["author", "-created_at", "-id"], name="feedback_ticket_author_idx"),
+        ]
 
     def can_move_to(self, status: str) -> bool:
         return status == self.status or status in self.TRANSITIONS[self.Status(self.status)]
+
+    def allowed_next_statuses(self) -> list[str]:
+        """The statuses this ticket may move to next, in the order the workflow lists them."""
+        allowed = self.TRANSITIONS[self.Status(self.status)]
+        return [status.value for status in self.Status if status in allowed]
+
+    def is_owned_by(self, user) -> bool:
+        """A ticket belongs to the signed-in user who sent it (anonymous tickets to nobody)."""
+        return self.author_id is not None and self.author_id == user.pk
 
     def __str__(self) -> str:
         return self.subject

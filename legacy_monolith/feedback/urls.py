@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns = []
+from feedback.views import TicketViewSet
+
+router = DefaultRouter()
+router.register("feedback", TicketViewSet, basename="feedback")
+
+urlpatterns = router.urls

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns = []
+from playlists.views import PlaylistViewSet
+
+router = DefaultRouter()
+router.register("playlists", PlaylistViewSet, basename="playlist")
+
+urlpatterns = router.urls
