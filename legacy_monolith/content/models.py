@@ -28,8 +28,11 @@ class PostQuerySet(models.QuerySet):
         )
 
     def with_comment_count(self):
-        """Annotate ``comment_count``: comments that are not deleted."""
-        return self.annotate(comment_count=Count("comments", filter=Q(comments__is_deleted=False)))
+        """Annotate ``comment_count``: comments that are not deleted. The default ordering is
+        restated because Django drops Meta.ordering from aggregating (GROUP BY) queries."""
+        return self.annotate(comment_count=Count("comments", filter=Q(comments__is_deleted=False))).order_by(
+            *Post._meta.ordering
+        )
 
 
 class Post(models.Model):

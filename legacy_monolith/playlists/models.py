@@ -33,7 +33,8 @@ class PlaylistQuerySet(models.QuerySet):
         return self.filter(is_public=True)
 
     def with_track_count(self):
-        return self.annotate(track_count=Count("entries"))
+        # Django drops Meta.ordering from aggregating (GROUP BY) queries: restate it.
+        return self.annotate(track_count=Count("entries")).order_by(*Playlist._meta.ordering)
 
 
 class Playlist(models.Model):
