@@ -1,0 +1,1 @@
+"""FastAPI services, one carved domain each (see docs/architecture.md)."""

@@ -1,0 +1,114 @@
+"""DRF PageNumberPagination, as the monolith configures it (vobemusic.pagination.StandardPagination):
+`?page=N` (or `last`), `?page_size=N` capped at 100, default 20, and the envelope
+
+    {"count": 123, "next": "http://host/path?page=3", "previous": "http://host/path?page=1"...}
+
+Links are the request's absolute URL with `page` replaced (or removed for page 1), the query
+re-encoded with sorted keys exactly like rest_framework.utils.urls.replace_query_param does."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Optional, Sequence
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from starlette.requests import Request
+
+from services.common.errors import NotFound
+from services.common.public_url import absolute_uri
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The client's paging parameters, parsed the DRF way (see `page_request`)."""
+
+    page: str            # raw value of ?page (validated against the count later, as Django does)
+    page_size: int
+
+
+def _positive_int(text: str, cutoff: int) -> int:
+    # rest_framework.pagination._positive_int(strict=True)
+    value = int(text)
+    if value <= 0:
+        raise ValueError(text)
+    return min(value, cutoff)
+
+
+def page_request(request: Request, page_size: int = 20, max_page_size: int = 100) -> PageRequest:
+    params = request.query_params
+    size = page_size
+    if "page_size" in params:
+        try:
+            size = _positive_int(params["page_size"], max_page_size)
+        except (KeyError, ValueError):
+            size = page_size
+    return PageRequest(page=params.get("page") or "1", page_size=size)
+
+
+def page_number(raw: str, count: int, page_size: int) -> int:
+    """django.core.paginator.Paginator.validate_number (+ DRF's `last`); 404 'Invalid page.' otherwise."""
+    num_pages = max(1, math.ceil(max(1, count) / page_size))  # allow_empty_first_page, no orphans
+    if raw == "last":
+        return num_pages
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        raise NotFound("Invalid page.")
+    if number < 1 or number > num_pages:
+        raise NotFound("Invalid page.")
+    return number
+
+
+def replace_query_param(url: str, key: str, value: Any) -> str:
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    query_dict = parse_qs(query, keep_blank_values=True)
+    query_dict[key] = [str(value)]
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query_dict.items()), doseq=True), fragment))
+
+
+def remove_query_param(url: str, key: str) -> str:
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    query_dict = parse_qs(query, keep_blank_values=True)
+    query_dict.pop(key, None)
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query_dict.items()), doseq=True), fragment))
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    page_size: int
+    count: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.page_size
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(max(1, self.count) / self.page_size))
+
+    def links(self, request: Request) -> tuple[Optional[str], Optional[str]]:
+        url = absolute_uri(request)
+        next_link = replace_query_param(url, "page", self.number + 1) if self.number < self.num_pages else None
+        if self.number <= 1:
+            previous = None
+        elif self.number == 2:
+            previous = remove_query_param(url, "page")
+        else:
+            previous = replace_query_param(url, "page", self.number - 1)
+        return next_link, previous
+
+
+async def paginate(
+    request: Request,
+    paging: PageRequest,
+    count: Callable[[], Awaitable[int]],
+    fetch: Callable[[int, int], Awaitable[Sequence[Any]]],
+) -> dict:
+    """The DRF envelope for one page: `count()` gives the total, `fetch(offset, limit)` the rows,
+    already serialised to JSON-ready dicts."""
+    total = await count()
+    page = Page(page_number(paging.page, total, paging.page_size), paging.page_size, total)
+    results = list(await fetch(page.offset, page.page_size)) if total else []
+    next_link, previous = page.links(request)
+    return {"count": total, "next": next_link, "previous": previous, "results": results}
