@@ -110,7 +110,9 @@ class Playlist(models.Model):
             )
         if entry_ids:
             new_position = Case(
-                *(When(pk=pk, then=Value(i)) for i, pk in enumerate(entry_ids, start=1)), default=F("position")
+                *(When(pk=pk, then=Value(i)) for i, pk in enumerate(entry_ids, start=1)),
+                default=F("position"),
+                output_field=models.PositiveIntegerField(),
             )
             self.entries.update(position=new_position)
         self._touch()

@@ -1,0 +1,1 @@
+from vobemusic.testing import *  # noqa: F401,F403
