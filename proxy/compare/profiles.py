@@ -129,7 +129,8 @@ def load_profiles(raw: Optional[Mapping[str, Any]]) -> dict[str, CompareProfile]
         body = dict(raw[name])
         parent = body.pop("extends", None)
         if parent:
-            body = _merge(resolve(parent, chain + (name,)), body)
+            inherited = {k: v for k, v in resolve(parent, chain + (name,)).items() if k != "description"}
+            body = _merge(inherited, body)
         resolved[name] = body
         return body
 

@@ -1,0 +1,3 @@
+from proxy.server import main
+
+main()

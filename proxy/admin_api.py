@@ -1,0 +1,148 @@
+"""The proxy's own HTTP endpoints: probes and metrics (open), and the admin API under /_proxy/
+(bearer token from PROXY_ADMIN_TOKEN). Errors use the DRF shape like everything else users see."""
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING, Literal, Optional
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+
+from proxy.audit_log import describe_changes
+from proxy.compare import render_text
+from proxy.route_table import RouteTableError
+
+if TYPE_CHECKING:
+    from proxy.app import ProxyApp
+
+
+class FlipRequest(BaseModel):
+    mode: Literal["legacy", "shadow", "canary", "new", "retired"]
+    percent: Optional[float] = Field(None, ge=0, le=100)
+    who: Optional[str] = Field(None, max_length=200, description="who is flipping, for the audit log")
+
+
+def build_admin_app(proxy: "ProxyApp") -> FastAPI:
+    app = FastAPI(title="VobeMusic routing proxy admin", docs_url="/_proxy/docs", openapi_url="/_proxy/openapi.json",
+                  redoc_url=None)
+
+    @app.exception_handler(HTTPException)
+    async def drf_error(_request, exc: HTTPException):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def drf_field_errors(_request, exc: RequestValidationError):
+        fields: dict[str, list[str]] = {}
+        for error in exc.errors():
+            name = str(error["loc"][-1]) if error["loc"] else "non_field_errors"
+            fields.setdefault(name, []).append(error["msg"])
+        return JSONResponse(fields, status_code=400)
+
+    def require_token(authorization: Optional[str] = Header(None), x_proxy_token: Optional[str] = Header(None)):
+        token = x_proxy_token
+        if authorization and authorization.lower().startswith("bearer "):
+            token = authorization[7:].strip()
+        if not token:
+            raise HTTPException(401, "Authentication credentials were not provided.",
+                                headers={"WWW-Authenticate": 'Bearer realm="proxy-admin"'})
+        if not hmac.compare_digest(token.encode(), proxy.settings.admin_token.encode()):
+            raise HTTPException(401, "Invalid admin token.", headers={"WWW-Authenticate": 'Bearer realm="proxy-admin"'})
+
+    admin = [Depends(require_token)]
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz():
+        table = proxy.table
+        if table is None:
+            return JSONResponse({"status": "unavailable", "route_table": "not loaded"}, status_code=503)
+        upstreams = {name: u.describe() for name, u in proxy.upstreams.upstreams.items()}
+        # Upstreams that serve users now (legacy, canary/new targets) must be up; shadow targets not.
+        serving = {table.legacy} | {r.spec.target for r in table.routes
+                                    if r.mode.value in ("canary", "new", "retired") and r.spec.target}
+        down = sorted(name for name in serving if not proxy.upstreams[name].healthy)
+        body = {"status": "ok" if not down else "unavailable", "route_table": table.sha256[:12],
+                "route_table_error": proxy.reloader.last_error, "down": down, "upstreams": upstreams}
+        return JSONResponse(body, status_code=200 if not down else 503)
+
+    @app.get("/metrics")
+    async def metrics():
+        return PlainTextResponse(generate_latest(proxy.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/_proxy/routes", dependencies=admin)
+    async def routes():
+        """Every route with its mode, target and live figures (and the table's provenance)."""
+        table = proxy.table
+        shadow = proxy.recorder.report.to_dict(top=3)["routes"] if proxy.recorder else {}
+        return {
+            "file": str(proxy.reloader.path),
+            "sha256": table.sha256,
+            "loaded_at": table.loaded_at,
+            "last_error": proxy.reloader.last_error,
+            "routes": [
+                {"name": r.name, "mode": r.mode.value, "percent": r.spec.percent, "target": r.spec.target,
+                 "compare": r.spec.compare, "path": r.spec.path, "methods": r.spec.methods,
+                 "fallback": r.spec.fallback, "stats": proxy.stats[r.name].to_dict(),
+                 "shadow": _shadow_summary(shadow.get(r.name))}
+                for r in (*table.routes, table.unmatched)
+            ],
+        }
+
+    @app.put("/_proxy/routes/{name}", dependencies=admin)
+    async def flip(name: str, change: FlipRequest, request: Request):
+        """Set one route's mode: written to the route table file (comments kept), applied at once,
+        audited. The same call with the old mode is the rollback."""
+        if proxy.table.route(name) is None:
+            raise HTTPException(404, f"No route named {name!r}.")
+        who = change.who or request.headers.get("x-proxy-actor") or "admin-api"
+        try:
+            old, new = await proxy.reloader.flip(name, change.mode, change.percent, who)
+        except RouteTableError as exc:
+            raise HTTPException(400, str(exc)) from None
+        route = new.route(name)
+        return {"route": name, "mode": route.mode.value, "percent": route.spec.percent,
+                "sha256": new.sha256, "changes": describe_changes(old, new)}
+
+    @app.post("/_proxy/reload", dependencies=admin)
+    async def reload(request: Request):
+        ok, message = await proxy.reloader.reload("admin-reload", who=request.headers.get("x-proxy-actor"))
+        if not ok:
+            raise HTTPException(400, message)
+        return {"result": message, "sha256": proxy.table.sha256}
+
+    @app.get("/_proxy/upstreams", dependencies=admin)
+    async def upstreams():
+        return {name: u.describe() for name, u in proxy.upstreams.upstreams.items()}
+
+    @app.get("/_proxy/shadow/report", dependencies=admin)
+    async def shadow_report(route: Optional[str] = None, top: int = Query(10, ge=0, le=100),
+                            format: Literal["json", "text"] = "json"):
+        report = proxy.recorder.report.to_dict(route, top=top)
+        if format == "text":
+            return PlainTextResponse(render_text(report) + "\n")
+        return report
+
+    @app.get("/_proxy/shadow/records", dependencies=admin)
+    async def shadow_records(route: Optional[str] = None, result: Optional[str] = None,
+                             limit: int = Query(50, ge=1, le=1000)):
+        return {"records": proxy.recorder.records(route, result, limit)}
+
+    @app.get("/_proxy/audit", dependencies=admin)
+    async def audit(limit: int = Query(50, ge=1, le=1000)):
+        return {"entries": proxy.audit.tail(limit)}
+
+    return app
+
+
+def _shadow_summary(route_report: Optional[dict]) -> Optional[dict]:
+    if not route_report:
+        return None
+    return {"compared": route_report["compared"], "match_rate": route_report["match_rate"],
+            "match_rate_excluding_noise": route_report["match_rate_excluding_noise"],
+            "results": route_report["results"]}

@@ -1,0 +1,227 @@
+"""Command line for engineers who flip routes: `python -m proxy.cli COMMAND`.
+
+    routes                      routes with mode, target and live figures
+    set NAME MODE [PERCENT]     flip a route (legacy | shadow | canary N | new | retired)
+    validate [FILE]             check a route table file without applying it
+    report [--route R] [--json] shadow comparison report (live, or --file RECORDS.jsonl)
+    records [--route R] [--result mismatch]   recent shadow records with their diffs
+    audit [-n N]                who changed which route when
+    reload                      re-read the route table file now (same as SIGHUP)
+
+Talks to the running proxy's admin API (PROXY_ADMIN_URL, PROXY_ADMIN_TOKEN). `set --offline`
+edits the file directly when no proxy is running; a running proxy would pick the edit up anyway.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+from proxy.audit_log import AuditLog, current_actor, describe_changes
+from proxy.compare import ShadowReport, render_text
+from proxy.route_file import set_route_mode
+from proxy.route_table import RouteTableError, load_route_table
+from proxy.settings import ProxySettings
+
+
+class AdminError(Exception):
+    pass
+
+
+class AdminClient:
+    def __init__(self, base_url: str, token: str, timeout: float = 10.0):
+        self.base_url, self.token, self.timeout = base_url.rstrip("/"), token, timeout
+
+    def call(self, method: str, path: str, payload: Optional[dict] = None, text: bool = False):
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
+            "X-Proxy-Actor": current_actor()})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                body = response.read().decode()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode()
+            try:
+                detail = json.loads(detail).get("detail", detail)
+            except (ValueError, AttributeError):
+                pass
+            raise AdminError(f"HTTP {exc.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise AdminError(f"cannot reach the proxy at {self.base_url}: {exc}") from None
+        return body if text else json.loads(body)
+
+
+def _client(args) -> AdminClient:
+    return AdminClient(args.url, args.token)
+
+
+def cmd_routes(args) -> int:
+    """Routes with their mode and live figures, from the running proxy."""
+    data = _client(args).call("GET", "/_proxy/routes")
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"route table {data['file']} sha256 {data['sha256'][:12]}")
+    if data.get("last_error"):
+        print(f"  LAST RELOAD REJECTED: {data['last_error']}")
+    header = f"{'ROUTE':<16} {'MODE':<12} {'TARGET':<9} {'REQS':>8} {'2xx':>7} {'4xx':>6} {'5xx':>6} {'p50ms':>7} {'p99ms':>7}  SHADOW"
+    print(header)
+    for route in data["routes"]:
+        stats = route["stats"]
+        classes = stats["by_status_class"]
+        mode = route["mode"] + (f" {route['percent']:g}%" if route["percent"] is not None else "")
+        shadow = route.get("shadow")
+        shadow_text = ""
+        if shadow and shadow["compared"]:
+            shadow_text = (f"{shadow['compared']} compared, match {shadow['match_rate']:.1%}, "
+                           f"excl. noise {shadow['match_rate_excluding_noise']:.1%}")
+        print(f"{route['name']:<16} {mode:<12} {route['target'] or '-':<9} {stats['requests']:>8} "
+              f"{classes.get('2xx', 0):>7} {classes.get('4xx', 0):>6} {classes.get('5xx', 0):>6} "
+              f"{_ms(stats['recent_p50_ms']):>7} {_ms(stats['recent_p99_ms']):>7}  {shadow_text}")
+    return 0
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def cmd_set(args) -> int:
+    """Flip one route. Rollback is the same command with the previous mode."""
+    if args.mode == "canary" and args.percent is None:
+        print("mode canary needs a percentage: set NAME canary 5", file=sys.stderr)
+        return 2
+    if args.offline:
+        old, new = set_route_mode(args.file, args.name, args.mode, args.percent)
+        AuditLog(args.audit_log).record(args.who or current_actor(), "cli-offline", old, new)
+        changes = describe_changes(old, new)
+    else:
+        payload = {"mode": args.mode, "percent": args.percent, "who": args.who or current_actor()}
+        result = _client(args).call("PUT", f"/_proxy/routes/{args.name}", payload)
+        changes = result["changes"]
+    for change in changes:
+        print(f"{change.get('route') or change.get('upstream')}: {change['old']} -> {change['new']}")
+    if not changes:
+        print(f"{args.name}: already {args.mode}; nothing changed")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    """Check a route table file; exit 1 with the reasons if it is invalid."""
+    try:
+        table = load_route_table(args.path or args.file)
+    except RouteTableError as exc:
+        print(f"INVALID: {exc}", file=sys.stderr)
+        return 1
+    for route in table.routes:
+        mode = route.mode.value + (f" {route.spec.percent:g}%" if route.spec.percent is not None else "")
+        print(f"  {route.name:<16} {mode:<12} {route.spec.target or '-':<9} {route.spec.path}")
+    print(f"valid: {len(table.routes)} routes, {len(table.upstreams)} upstreams, {len(table.profiles)} compare profiles")
+    return 0
+
+
+def cmd_report(args) -> int:
+    """Shadow comparison report, from the live proxy or offline from a records file."""
+    if args.records_file:
+        report = ShadowReport()
+        with open(args.records_file, encoding="utf-8") as handle:
+            report.add_all(json.loads(line) for line in handle if line.strip())
+        data = report.to_dict(args.route, top=args.top)
+    else:
+        query = f"?top={args.top}" + (f"&route={args.route}" if args.route else "")
+        data = _client(args).call("GET", "/_proxy/shadow/report" + query)
+    print(json.dumps(data, indent=2) if args.json else render_text(data))
+    return 0
+
+
+def cmd_records(args) -> int:
+    """Recent shadow records (newest first) with request context and differences."""
+    query = f"?limit={args.limit}" + (f"&route={args.route}" if args.route else "") + (
+        f"&result={args.result}" if args.result else "")
+    print(json.dumps(_client(args).call("GET", "/_proxy/shadow/records" + query)["records"], indent=2))
+    return 0
+
+
+def cmd_audit(args) -> int:
+    """The last route table changes: when, who, how, what."""
+    entries = AuditLog(args.audit_log).tail(args.n) if args.offline else _client(args).call(
+        "GET", f"/_proxy/audit?limit={args.n}")["entries"]
+    for entry in entries:
+        what = "; ".join(f"{c.get('route') or c.get('upstream') or 'profiles'}: {c.get('old')} -> {c.get('new')}"
+                         for c in entry["changes"]) or entry.get("note", "no change")
+        print(f"{entry['ts']}  {entry['who']:<28} {entry['source']:<12} {what}")
+    return 0
+
+
+def cmd_reload(args) -> int:
+    """Ask the proxy to re-read its route table file."""
+    print(_client(args).call("POST", "/_proxy/reload"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    settings = ProxySettings()
+    parser = argparse.ArgumentParser(prog="python -m proxy.cli", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default=os.environ.get("PROXY_ADMIN_URL", f"http://127.0.0.1:{settings.port}"),
+                        help="the running proxy (PROXY_ADMIN_URL)")
+    parser.add_argument("--token", default=settings.admin_token, help="admin token (PROXY_ADMIN_TOKEN)")
+    parser.add_argument("--file", type=Path, default=settings.routes_file, help="route table (PROXY_ROUTES_FILE)")
+    parser.add_argument("--audit-log", type=Path, default=settings.audit_log_path)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    routes = commands.add_parser("routes", help=cmd_routes.__doc__)
+    routes.add_argument("--json", action="store_true")
+    routes.set_defaults(func=cmd_routes)
+
+    flip = commands.add_parser("set", help=cmd_set.__doc__)
+    flip.add_argument("name")
+    flip.add_argument("mode", choices=["legacy", "shadow", "canary", "new", "retired"])
+    flip.add_argument("percent", nargs="?", type=float)
+    flip.add_argument("--who", help="name recorded in the audit log (default: user@host)")
+    flip.add_argument("--offline", action="store_true", help="edit the file directly (no running proxy)")
+    flip.set_defaults(func=cmd_set)
+
+    validate = commands.add_parser("validate", help=cmd_validate.__doc__)
+    validate.add_argument("path", nargs="?", type=Path)
+    validate.set_defaults(func=cmd_validate)
+
+    report = commands.add_parser("report", help=cmd_report.__doc__)
+    report.add_argument("--route")
+    report.add_argument("--top", type=int, default=10)
+    report.add_argument("--json", action="store_true")
+    report.add_argument("--records-file", type=Path, help="build the report from a shadow records file")
+    report.set_defaults(func=cmd_report)
+
+    records = commands.add_parser("records", help=cmd_records.__doc__)
+    records.add_argument("--route")
+    records.add_argument("--result", choices=["match", "mismatch", "noise", "error", "timeout", "skipped"])
+    records.add_argument("--limit", type=int, default=20)
+    records.set_defaults(func=cmd_records)
+
+    audit = commands.add_parser("audit", help=cmd_audit.__doc__)
+    audit.add_argument("-n", type=int, default=20)
+    audit.add_argument("--offline", action="store_true", help="read the audit file instead of the proxy")
+    audit.set_defaults(func=cmd_audit)
+
+    reload = commands.add_parser("reload", help=cmd_reload.__doc__)
+    reload.set_defaults(func=cmd_reload)
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (AdminError, RouteTableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Prometheus metrics of the proxy, per route and per upstream, in the proxy's own registry."""
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR  # noqa: F401
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
+
+
+class ProxyMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None):
+        if registry is None:
+            registry = CollectorRegistry(auto_describe=True)
+            from prometheus_client import ProcessCollector, PlatformCollector, GCCollector
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
+            GCCollector(registry=registry)
+        self.registry = registry
+        self.requests = Counter(
+            "proxy_requests", "Client requests answered, by route, upstream that answered and status class",
+            ["route", "upstream", "status_class"], registry=registry)
+        self.latency = Histogram(
+            "proxy_request_duration_seconds", "Time from request to the end of the response, by route and upstream",
+            ["route", "upstream"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.upstream_errors = Counter(
+            "proxy_upstream_errors", "Failed upstream exchanges by kind (connect, timeout, disconnect, breaker_open, status)",
+            ["upstream", "kind"], registry=registry)
+        self.retries = Counter("proxy_upstream_retries", "Requests retried on another connection", ["upstream"],
+                               registry=registry)
+        self.breaker_state = Gauge("proxy_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open",
+                                   ["upstream"], registry=registry)
+        self.upstream_up = Gauge("proxy_upstream_up", "Last health probe of the upstream succeeded (1) or not (0)",
+                                 ["upstream"], registry=registry)
+        self.fallbacks = Counter("proxy_fallbacks", "Safe requests answered by legacy because the target failed",
+                                 ["route", "reason"], registry=registry)
+        self.canary = Counter("proxy_canary_decisions", "Canary routing decisions by side and stickiness key kind",
+                              ["route", "side", "key"], registry=registry)
+        self.rejected = Counter("proxy_rejected_requests", "Requests the proxy refused itself (limits, bad Host)",
+                                ["reason"], registry=registry)
+        self.shadow_results = Counter("proxy_shadow_results", "Shadow comparisons by result",
+                                      ["route", "result"], registry=registry)
+        self.shadow_match_ratio = Gauge("proxy_shadow_match_ratio",
+                                        "Share of compared shadow requests that matched (noise counted as match)",
+                                        ["route"], registry=registry)
+        self.shadow_dropped = Counter("proxy_shadow_dropped", "Shadow requests not sent (sampling excluded) by reason",
+                                      ["route", "reason"], registry=registry)
+        self.shadow_inflight = Gauge("proxy_shadow_inflight", "Shadow exchanges in progress", registry=registry)
+        self.reloads = Counter("proxy_route_table_reloads", "Route table loads by result (applied, unchanged, invalid)",
+                               ["result"], registry=registry)
+        self.table_info = Gauge("proxy_route_mode", "Current mode of each route (1 for the active mode)",
+                                ["route", "mode"], registry=registry)
+        self.canary_percent = Gauge("proxy_route_canary_percent", "Canary percentage of each route", ["route"],
+                                    registry=registry)
+
+    def status_class(self, status: int) -> str:
+        return STATUS_CLASSES.get(status // 100, "other")
+
+    def publish_table(self, table) -> None:
+        from proxy.route_table import Mode
+        self.table_info.clear()
+        self.canary_percent.clear()
+        for route in (*table.routes, table.unmatched):
+            for mode in Mode:
+                self.table_info.labels(route.name, mode.value).set(1 if route.mode == mode else 0)
+            self.canary_percent.labels(route.name).set(route.spec.percent or 0)

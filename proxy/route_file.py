@@ -1,0 +1,90 @@
+"""Edits of the route table file that keep it human: comments, order and layout survive a flip.
+
+Every edit is read-modify-validate-write under an exclusive lock, written to a temporary file and
+renamed over the original, so a reader (the proxy's watcher) sees either the old or the new file,
+never half of one, and an edit that would make the table invalid is refused before it is written.
+"""
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+from ruamel.yaml import YAML
+
+from proxy.route_table import Mode, RouteTable, RouteTableError, parse_route_table
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    return yaml
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    lock_path = path.with_name(f".{path.name}.lock")
+    with open(lock_path, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def set_route_mode(path: str | Path, name: str, mode: str, percent: Optional[float] = None,
+                   target: Optional[str] = None) -> tuple[RouteTable, RouteTable]:
+    """Flip route `name` to `mode` (canary needs `percent`) in the file; returns (old, new) tables.
+
+    Raises RouteTableError if the route does not exist, the current file is invalid, or the result
+    would be invalid; the file is then left untouched."""
+    path = Path(path)
+    try:
+        mode = Mode(mode).value
+    except ValueError:
+        raise RouteTableError(f"unknown mode {mode!r}; use one of {', '.join(m.value for m in Mode)}") from None
+    with _locked(path):
+        text = path.read_text(encoding="utf-8")
+        old = parse_route_table(text, str(path))
+        yaml = _yaml()
+        document = yaml.load(text)
+        entry = next((r for r in document.get("routes") or () if r.get("name") == name), None)
+        if entry is None:
+            raise RouteTableError(f"no route named {name!r}; routes: {', '.join(r.name for r in old.routes)}")
+        entry["mode"] = mode
+        if mode == Mode.CANARY.value:
+            if percent is None:
+                raise RouteTableError("mode canary needs a percentage, e.g. `set NAME canary 5`")
+            entry["percent"] = int(percent) if float(percent).is_integer() else float(percent)
+        elif "percent" in entry:
+            del entry["percent"]
+        if target is not None:
+            entry["target"] = target
+        buffer = io.StringIO()
+        yaml.dump(document, buffer)
+        new_text = buffer.getvalue()
+        new = parse_route_table(new_text, str(path))
+        write_atomically(path, new_text)
+    return old, new

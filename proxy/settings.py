@@ -1,0 +1,53 @@
+"""The proxy's process settings, from environment variables with working defaults for the local
+stack. Per-route behaviour lives in the route table file, not here."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_ADMIN_TOKEN = "dev-proxy-admin-token-change-me"
+
+
+class ProxySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PROXY_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    port_file: Path | None = Field(None, description="write the bound port here (useful with PROXY_PORT=0)")
+    routes_file: Path = ROOT / "proxy" / "routes.yaml"
+    data_dir: Path = ROOT / ".stack" / "proxy"
+    audit_log: Path | None = None  # default: <data_dir>/route-audit.jsonl
+    shadow_log: Path | None = None  # default: <data_dir>/shadow-records.jsonl
+    admin_token: str = DEV_ADMIN_TOKEN
+
+    max_header_bytes: int = 32 * 1024  # all request headers together; above: 431
+    max_body_bytes: int = 16 * 1024 * 1024  # request body; above: 413 (routes may lower it)
+    replay_body_bytes: int = 1024 * 1024  # bodies up to this are buffered for retry/fallback/shadow
+    allowed_hosts: str = "*"  # comma-separated; ".example.com" allows subdomains; "*" allows any
+    trust_forwarded: bool = False  # keep X-Forwarded-* from clients (only behind a trusted proxy)
+    keepalive_timeout: float = 75.0  # client-side keep-alive of the proxy itself
+
+    shadow_max_inflight: int = 64  # background shadow exchanges; beyond, new ones are dropped
+    shadow_max_body_bytes: int = 1024 * 1024  # responses above are not compared (recorded as skipped)
+    compare_workers: int = 1  # processes running DeepDiff off the event loop; 0 = in the loop
+    noise_min_hits: int = 1  # legacy-vs-legacy differences needed before a field counts as noise
+
+    health_interval: float = 5.0  # seconds between upstream health probes
+    watch: bool = True  # hot-reload the route table file on change
+    access_log: bool = True
+    log_level: str = "info"
+
+    @property
+    def audit_log_path(self) -> Path:
+        return self.audit_log or self.data_dir / "route-audit.jsonl"
+
+    @property
+    def shadow_log_path(self) -> Path:
+        return self.shadow_log or self.data_dir / "shadow-records.jsonl"
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
