@@ -1,0 +1,230 @@
+"""The relay's lifecycle: set up the source, find the broker epoch, run the Debezium engine with a
+delivery-confirming batch handler, watch broker/Postgres/engine, restart or re-snapshot as needed,
+and stop cleanly on SIGTERM."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+from tenacity import Retrying, retry_if_exception_type, wait_exponential
+
+from cdc.connector_config import ConnectorConfig
+from cdc.relay import metrics
+from cdc.relay.broker_epoch import BrokerEpoch, BrokerUnavailable
+from cdc.relay.debezium_engine import DebeziumEngineRunner
+from cdc.relay.delivery import BatchDelivery, DeliveryAborted
+from cdc.relay.http_server import serve
+from cdc.settings import CdcSettings
+from cdc.source_setup import setup_source, slot_info
+
+log = logging.getLogger("cdc.relay")
+
+SNAPSHOT_IN_PROGRESS = {"true", "first", "first_in_data_collection", "last_in_data_collection"}
+
+
+class Relay:
+    def __init__(self, settings: CdcSettings, connector: ConnectorConfig):
+        self.settings = settings
+        self.connector = connector
+        self._stop = threading.Event()
+        self._abort = threading.Event()        # makes an in-flight delivery give up (engine stops unmarked)
+        self._engine: DebeziumEngineRunner | None = None
+        self._delivery: BatchDelivery | None = None
+        self.epoch: str | None = None
+        self.state = "starting"
+        self.last = {"lsn": None, "source_ts_ms": None, "topic": None, "snapshot": None, "delivered_at": None}
+        self.events_delivered = 0
+        self.broker_ok = False
+        self.postgres_ok = False
+        self.slot: dict | None = None
+        self.resnapshots = 0
+        self.engine_outcome: dict | None = None
+
+    # -- the batch handler Debezium calls -------------------------------------------------------
+    def handle_batch(self, records, committer) -> None:
+        if self._abort.is_set():
+            raise DeliveryAborted("relay is stopping")
+        started = time.monotonic()
+        messages = []
+        for record in records:
+            key, value = record.key(), record.value()
+            messages.append((str(record.destination()), None if key is None else str(key),
+                             None if value is None else str(value)))
+        self._delivery.deliver(messages)
+        for record in records:
+            committer.markProcessed(record)
+        committer.markBatchFinished()
+        self._account(messages, time.monotonic() - started)
+
+    def _account(self, messages, seconds: float) -> None:
+        metrics.BATCHES.inc()
+        metrics.BATCH_SIZE.observe(len(messages))
+        metrics.DELIVERY_SECONDS.observe(seconds)
+        per_topic: dict[str, int] = {}
+        last_value = None
+        for topic, _key, value in messages:
+            per_topic[topic] = per_topic.get(topic, 0) + 1
+            if value is None:
+                metrics.TOMBSTONES.inc()
+            elif not topic.startswith("__debezium-heartbeat"):
+                last_value = value
+        for topic, count in per_topic.items():
+            metrics.EVENTS.labels(topic).inc(count)
+        self.events_delivered += len(messages)
+        now = time.time()
+        self.last["delivered_at"] = now
+        if last_value is None:
+            return
+        try:
+            envelope = json.loads(last_value)
+            source = envelope.get("source") or {}
+            lsn, ts_ms = source.get("lsn"), source.get("ts_ms")
+        except (ValueError, AttributeError):
+            return
+        if lsn is not None:
+            self.last.update(lsn=lsn, source_ts_ms=ts_ms, topic=messages[-1][0], snapshot=source.get("snapshot"))
+            metrics.LAST_LSN.set(lsn)
+        if ts_ms:
+            metrics.LAST_SOURCE_TS.set(ts_ms / 1000)
+            if source.get("snapshot") in (None, "false"):
+                metrics.COMMIT_TO_ACK_SECONDS.observe(max(0.0, now - ts_ms / 1000))
+        metrics.SNAPSHOT_RUNNING.set(1 if source.get("snapshot") in SNAPSHOT_IN_PROGRESS else 0)
+
+    # -- health ----------------------------------------------------------------------------
+    def engine_running(self) -> bool:
+        return self._engine is not None and self._engine.run_state.started.is_set() and self._engine.alive
+
+    def health(self) -> tuple[bool, dict]:
+        return True, {"state": self.state}
+
+    def ready(self) -> tuple[bool, dict]:
+        checks = {"engine": self.engine_running(), "broker": self.broker_ok, "postgres": self.postgres_ok}
+        return all(checks.values()), {"state": self.state, "checks": checks}
+
+    def status(self) -> dict:
+        lag = None
+        if self.last["source_ts_ms"]:
+            lag = round(time.time() - self.last["source_ts_ms"] / 1000, 3)
+        return {
+            "state": self.state, "connector": self.connector.name, "epoch": self.epoch,
+            "slot": self.slot, "slot_name": self.connector.slot_name,
+            "publication": self.connector.publication_name, "topic_prefix": self.connector.topic_prefix,
+            "broker_ok": self.broker_ok, "postgres_ok": self.postgres_ok, "engine_running": self.engine_running(),
+            "events_delivered": self.events_delivered, "resnapshots": self.resnapshots,
+            "last_event": self.last, "source_lag_seconds": lag, "engine_outcome": self.engine_outcome,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def request_stop(self, *_args) -> None:
+        log.info("stop requested")
+        self._stop.set()
+
+    def run(self) -> None:
+        server = serve(self.settings.relay_host, self.settings.relay_port, self.health, self.ready, self.status)
+        log.info("relay listening", extra={"url": self.settings.relay_url})
+        try:
+            self._wait_for(lambda: setup_source(self.settings.source_database_url, self.connector), "postgres")
+            self.postgres_ok = True
+            self._delivery = BatchDelivery(self.settings.bootstrap_servers, self._abort)
+            epoch_marker = BrokerEpoch(self.settings.bootstrap_servers, self.connector.epoch_topic)
+            reason = "start"
+            while not self._stop.is_set():
+                self.epoch, fresh = self._wait_for(epoch_marker.ensure, "broker")
+                self.broker_ok = True
+                if fresh and reason != "start":
+                    self.resnapshots += 1
+                    metrics.BROKER_RESETS.inc()
+                log.info("engine starting", extra={"epoch": self.epoch, "fresh_epoch": fresh, "reason": reason})
+                metrics.ENGINE_RESTARTS.labels(reason).inc()
+                reason = self._run_engine(epoch_marker)
+                if reason == "engine-failed":
+                    self._stop.wait(5)
+        finally:
+            self.state = "stopped"
+            if self._delivery is not None:
+                self._delivery.close()
+            server.shutdown()
+            log.info("relay stopped")
+
+    def _wait_for(self, action, what: str):
+        """Retry `action` (with backoff) until it works or a stop is requested."""
+        def before_sleep(state):
+            self.state = f"waiting-for-{what}"
+            log.warning(f"{what} not available yet", extra={"error": repr(state.outcome.exception())})
+
+        for attempt in Retrying(wait=wait_exponential(multiplier=0.5, max=10), before_sleep=before_sleep,
+                                retry=retry_if_exception_type(Exception), reraise=True):
+            if self._stop.is_set():
+                raise SystemExit(0)
+            with attempt:
+                return action()
+
+    def _run_engine(self, epoch_marker: BrokerEpoch) -> str:
+        props = self.connector.embedded_properties(self.settings.source_database_url, self.settings.bootstrap_servers)
+        props["offset.storage.topic"] = f"{self.connector.offsets_topic}.{self.epoch}"
+        self._abort.clear()
+        self._engine = DebeziumEngineRunner(props, self.handle_batch)
+        self._engine.start()
+        self.state = "running"
+        reason = "stop"
+        try:
+            while not self._stop.wait(self.settings.broker_check_secs):
+                metrics.ENGINE_RUNNING.set(1 if self.engine_running() else 0)
+                if self._engine.run_state.finished.is_set():
+                    self.engine_outcome = vars(self._engine.run_state.outcome)
+                    log.error("engine stopped by itself; restarting", extra=self.engine_outcome)
+                    reason = "engine-failed"
+                    break
+                self._check_postgres()
+                if not self._check_broker(epoch_marker):
+                    log.warning("the broker lost the epoch marker (restarted empty?): re-snapshotting",
+                                extra={"epoch": self.epoch})
+                    reason = "broker-reset"
+                    self._abort.set()   # deliveries to the emptied broker are pointless now
+                    break
+                if self.last["source_ts_ms"]:
+                    metrics.SOURCE_LAG.set(max(0.0, time.time() - self.last["source_ts_ms"] / 1000))
+        finally:
+            self.state = "stopping-engine"
+            self._close_engine()
+            metrics.ENGINE_RUNNING.set(0)
+        return reason
+
+    def _close_engine(self) -> None:
+        engine = self._engine
+        closer = threading.Thread(target=engine.close, name="engine-close", daemon=True)
+        closer.start()
+        closer.join(15)
+        if closer.is_alive():
+            # A batch is stuck retrying delivery (broker down): give it up, it stays uncommitted.
+            self._abort.set()
+            closer.join(60)
+
+    def _check_broker(self, epoch_marker: BrokerEpoch) -> bool:
+        try:
+            present = epoch_marker.present()
+            self.broker_ok = True
+            return present
+        except BrokerUnavailable:
+            self.broker_ok = False
+            return True    # unknown, not lost: delivery blocks and retries until it is back
+
+    def _check_postgres(self) -> None:
+        try:
+            self.slot = slot_info(self.settings.source_database_url, self.connector.slot_name)
+            self.postgres_ok = True
+        except Exception:
+            self.postgres_ok = False
+            return
+        if self.slot:
+            metrics.SLOT_BEHIND.set(self.slot["behind_bytes"] or 0)
+            if self.last["lsn"] is not None:
+                current = _lsn_to_int(self.slot["current_lsn"])
+                metrics.WAL_BEHIND.set(max(0, current - int(self.last["lsn"])))
+
+
+def _lsn_to_int(text: str) -> int:
+    high, low = text.split("/")
+    return (int(high, 16) << 32) + int(low, 16)
