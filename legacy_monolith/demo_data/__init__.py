@@ -26,4 +26,8 @@ DOMAIN_MODULES = [
     "demo_data.accounts",
     "demo_data.catalog",
     "demo_data.listening",
+    "demo_data.content",
+    "demo_data.comments",
+    "demo_data.feedback",
+    "demo_data.playlists",
 ]
