@@ -26,13 +26,13 @@ def create_app(
     routers: Sequence[APIRouter],
     *,
     public_prefixes: Iterable[str],
-    url_patterns: Iterable[str],
+    url_bases: Iterable[str],
     readiness: dict[str, ReadinessCheck] | None = None,
     lifespan=None,
 ) -> FastAPI:
     """`public_prefixes` are the monolith paths this service answers (e.g. "/api/v1/tracks");
-    `url_patterns` the exact path regexes the monolith's router matches under them (for APPEND_SLASH
-    and the HTML 404)."""
+    `url_bases` the router paths the monolith matches under them (django_urls.router_bases), for
+    format suffixes, APPEND_SLASH and the HTML 404."""
     configure_logging(settings.log_level)
     checks = dict(readiness or {})
 
@@ -73,6 +73,6 @@ def create_app(
 
     # Outermost first: host check, then Django's URL behaviour, then metrics around the routes.
     app.add_middleware(RequestMetrics, service=settings.service_name)
-    app.add_middleware(AppendSlash, patterns=list(url_patterns), prefixes=tuple(public_prefixes))
+    app.add_middleware(AppendSlash, bases=list(url_bases), prefixes=tuple(public_prefixes))
     app.add_middleware(AllowedHosts, allowed_hosts=settings.allowed_host_list, exempt_prefixes=PROBE_PATHS)
     return app

@@ -47,21 +47,46 @@ def iri_to_uri(text: str) -> str:
     return quote(text, safe="/#%[]=:;$&()+,!?*@'~")
 
 
+def router_bases(prefix: str, resource: str, list_actions: Iterable[str] = (),
+                 detail_actions: Iterable[str] = ()) -> list[str]:
+    """The paths DRF's DefaultRouter generates for a ViewSet, as regexes without the trailing slash,
+    in the router's order (list, list actions, detail, detail actions); `[^/.]+` is its pk pattern."""
+    root = re.escape(f"{prefix}/{resource}")
+    return [
+        root,
+        *(root + "/" + re.escape(action) for action in list_actions),
+        root + r"/[^/.]+",
+        *(root + r"/[^/.]+/" + re.escape(action) for action in detail_actions),
+    ]
+
+
 class AppendSlash:
-    """ASGI middleware: Django's APPEND_SLASH for a service's URL patterns.
+    """ASGI middleware: Django's URL resolution for the paths a service took over.
 
-    `patterns` are regular expressions over the full path (e.g. the ones DRF's router generates:
-    r"^/api/v1/tracks/(?P<pk>[^/.]+)/$"). A request whose path matches none of them but would match
-    with a trailing slash is redirected; one that matches neither gets the HTML 404."""
+    `bases` are router paths without the trailing slash (see `router_bases`). Like Django + DRF:
+    - `base/` is served;
+    - `base.<format>` or `base.<format>/` (DefaultRouter's format suffixes) is served as `base/` with
+      `scope["format_suffix"]` set; `scope["public_path"]` keeps the path the client used (for links);
+    - a path that matches only with a slash appended gets a 301 to it (APPEND_SLASH, any method);
+    - anything else under `prefixes` gets Django's HTML 404."""
 
-    def __init__(self, app: ASGIApp, patterns: Iterable[str], prefixes: Iterable[str] = ()):
+    def __init__(self, app: ASGIApp, bases: Iterable[str], prefixes: Iterable[str] = ()):
         self.app = app
-        self.patterns = [re.compile(p) for p in patterns]
+        bases = list(bases)
+        self.canonical = [re.compile(f"^{b}/$") for b in bases]
+        self.suffixed = [re.compile(rf"^(?P<base>{b})\.(?P<format>[a-z0-9]+)/?$") for b in bases]
         # Paths outside these prefixes (healthz, metrics, internal) are passed through untouched.
         self.prefixes = tuple(prefixes)
 
-    def matches(self, path: str) -> bool:
-        return any(p.match(path) for p in self.patterns)
+    def resolve(self, path: str):
+        """(path to route, format suffix) or None when Django would not match the path."""
+        for canonical, suffixed in zip(self.canonical, self.suffixed):
+            if canonical.match(path):
+                return path, None
+            match = suffixed.match(path)
+            if match:
+                return match.group("base") + "/", match.group("format")
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,9 +94,13 @@ class AppendSlash:
         path = scope["path"]
         if self.prefixes and not path.startswith(self.prefixes):
             return await self.app(scope, receive, send)
-        if self.matches(path):
+        resolved = self.resolve(path)
+        if resolved is not None:
+            routed, suffix = resolved
+            if routed != path or suffix:
+                scope = dict(scope, path=routed, public_path=path, format_suffix=suffix)
             return await self.app(scope, receive, send)
-        if not path.endswith("/") and self.matches(path + "/"):
+        if not path.endswith("/") and self.resolve(path + "/") is not None:
             location = escape_uri_path(path + "/")
             query = scope.get("query_string", b"")
             if query:

@@ -44,6 +44,22 @@ def _comparison(column, lookup: str, value) -> ColumnElement:
     raise ValueError(f"unsupported lookup {lookup!r}")
 
 
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+
+
+def _integer_comparison(column, lookup: str, value: int) -> ColumnElement:
+    # Django drops out-of-range integers instead of sending them (IntegerFieldOverflow): the
+    # condition is then always false or always true, which is what comparing the numbers means.
+    if BIGINT_MIN <= value <= BIGINT_MAX:
+        return _comparison(column, lookup, value)
+    too_big = value > BIGINT_MAX
+    if lookup == "gte":
+        return false() if too_big else true()
+    if lookup == "lte":
+        return true() if too_big else false()
+    return false()
+
+
 def parse_number(raw: str) -> Decimal:
     """forms.DecimalField.clean + django-filter's MaxValueValidator(1e50)."""
     try:
@@ -70,7 +86,7 @@ class NumberFilter:
     def condition(self, raw: str) -> ColumnElement:
         value = parse_number(raw)
         if self.kind == "integer":
-            return _comparison(self.column, self.lookup, int(value))
+            return _integer_comparison(self.column, self.lookup, int(value))
         if self.kind == "float":
             return _comparison(self.column, self.lookup, float(value))
         if self.kind == "decimal":

@@ -112,3 +112,18 @@ async def paginate(
     results = list(await fetch(page.offset, page.page_size)) if total else []
     next_link, previous = page.links(request)
     return {"count": total, "next": next_link, "previous": previous, "results": results}
+
+
+async def paginate_query(request: Request, session, paging: PageRequest, rows_stmt, count_stmt,
+                         serialize: Callable[[Any], dict]) -> dict:
+    """`paginate` for SQLAlchemy: `rows_stmt` is the ordered SELECT (LIMIT/OFFSET are added),
+    `count_stmt` a SELECT count(*) over the same filters."""
+
+    async def count() -> int:
+        return (await session.execute(count_stmt)).scalar_one()
+
+    async def fetch(offset: int, limit: int):
+        result = await session.execute(rows_stmt.offset(offset).limit(limit))
+        return [serialize(row) for row in result]
+
+    return await paginate(request, paging, count, fetch)

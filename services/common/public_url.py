@@ -68,7 +68,8 @@ def absolute_uri(request: Request) -> str:
     """request.build_absolute_uri() of the current request: scheme://host + escaped path + raw query."""
     scope = request.scope
     query = scope.get("query_string", b"").decode("latin-1")
-    location = escape_uri_path(scope.get("root_path", "") + scope["path"])
+    path = scope.get("public_path") or scope["path"]  # the client's path, before format-suffix routing
+    location = escape_uri_path(scope.get("root_path", "") + path)
     if query:
         location += "?" + iri_to_uri(query)
     return f"{scheme(scope)}://{raw_host(scope)}{location}"

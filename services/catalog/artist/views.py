@@ -1,0 +1,99 @@
+"""/api/v1/artists/ (catalog.views.ArtistViewSet) with /albums/ and /tracks/ of an artist."""
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.album import service as albums
+from services.catalog.album.models import album_read
+from services.catalog.artist import service
+from services.catalog.artist.models import artist_read
+from services.catalog.database import db_session
+from services.catalog.dependencies import current_user, paging
+from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
+from services.catalog.track import service as tracks
+from services.catalog.track.models import track_read
+from services.common.auth import Principal
+from services.common.errors import MethodNotAllowed
+from services.common.pagination import PageRequest, paginate_query
+from services.common.requests import parse_pk, request_data
+
+router = APIRouter(prefix="/api/v1/artists", tags=["artists"])
+ACTION_METHODS = ["GET", "HEAD", "OPTIONS"]
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
+async def list_artists(request: Request, user: Optional[Principal] = Depends(current_user),
+                       page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
+    rows, count = service.list_statements(request.query_params)
+    return await paginate_query(request, session, page, rows, count, lambda row: artist_read(row[0]))
+
+
+@router.post("/", status_code=201)
+async def create_artist(request: Request, user: Optional[Principal] = Depends(current_user),
+                        session: AsyncSession = Depends(db_session)):
+    require_artist_or_admin(user, request.method)
+    return artist_read(await service.save(session, user, await request_data(request)))
+
+
+@router.api_route("/{pk}/", methods=["GET", "HEAD"])
+async def get_artist(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+                     session: AsyncSession = Depends(db_session)):
+    return artist_read(await service.get(session, parse_pk(pk, "Artist"), request.query_params))
+
+
+@router.api_route("/{pk}/albums/", methods=["GET", "HEAD"])
+async def artist_albums(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+                        page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
+    artist = await service.get(session, parse_pk(pk, "Artist"), request.query_params)
+    rows, count = albums.list_statements(request.query_params, artist_id=artist.id)
+    return await paginate_query(request, session, page, rows, count, album_read)
+
+
+@router.api_route("/{pk}/tracks/", methods=["GET", "HEAD"])
+async def artist_tracks(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+                        page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
+    artist = await service.get(session, parse_pk(pk, "Artist"), request.query_params)
+    rows, count = tracks.list_statements(request.query_params, artist_id=artist.id)
+    return await paginate_query(request, session, page, rows, count, track_read)
+
+
+@router.api_route("/{pk}/", methods=["PUT", "PATCH"])
+async def update_artist(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+                        session: AsyncSession = Depends(db_session)):
+    require_artist_or_admin(user, request.method)
+    artist = await service.get(session, parse_pk(pk, "Artist"), request.query_params)
+    require_owner_or_admin(user, request.method, artist.user_id)
+    data = await request_data(request)
+    return artist_read(await service.save(session, user, data, artist, partial=request.method == "PATCH"))
+
+
+@router.delete("/{pk}/", status_code=204)
+async def delete_artist(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+                        session: AsyncSession = Depends(db_session)):
+    require_artist_or_admin(user, request.method)
+    artist = await service.get(session, parse_pk(pk, "Artist"), request.query_params)
+    require_owner_or_admin(user, request.method, artist.user_id)
+    await service.delete(session, artist)
+    return Response(status_code=204)
+
+
+@router.api_route("/", methods=["PUT", "PATCH", "DELETE"])
+async def list_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
+    require_artist_or_admin(user, request.method)
+    raise MethodNotAllowed(request.method, ["GET", "POST", "HEAD", "OPTIONS"])
+
+
+@router.post("/{pk}/")
+async def detail_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
+    require_artist_or_admin(user, request.method)
+    raise MethodNotAllowed(request.method, ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+
+
+@router.api_route("/{pk}/albums/", methods=["POST", "PUT", "PATCH", "DELETE"])
+@router.api_route("/{pk}/tracks/", methods=["POST", "PUT", "PATCH", "DELETE"])
+async def action_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
+    require_artist_or_admin(user, request.method)
+    raise MethodNotAllowed(request.method, ACTION_METHODS)

@@ -1,0 +1,78 @@
+"""Genre queries and writes (catalog.views.GenreViewSet, admin-only writes)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.genre.models import ORDERING_FIELDS, Genre
+from services.catalog.sync.outbox import record_delete, record_upsert
+from services.catalog.track.models import Track
+from services.common.errors import not_found_for
+from services.common.fields import CharField, Invalid, slug_check, validate
+from services.common.filters import CharFilter, FilterSet
+from services.common.ordering import order_by_clauses, requested_ordering
+
+GENRE_FILTERS = FilterSet(CharFilter("slug", Genre.slug))     # filterset_fields = ["slug"]
+ORDER_COLUMNS = {name: getattr(Genre, name) for name in ORDERING_FIELDS}
+
+
+def list_statements(params: Mapping[str, str]):
+    conditions = GENRE_FILTERS.conditions(params)
+    rows = select(Genre).where(*conditions)
+    terms = requested_ordering(params.get("ordering"), ORDERING_FIELDS)
+    rows = rows.order_by(*order_by_clauses(terms, ORDER_COLUMNS)) if terms else rows.order_by(Genre.name)
+    return rows, select(func.count()).select_from(Genre).where(*conditions)
+
+
+async def get(session: AsyncSession, genre_id: int, params: Mapping[str, str]) -> Genre:
+    genre = await session.scalar(select(Genre).where(Genre.id == genre_id, *GENRE_FILTERS.conditions(params)))
+    if genre is None:
+        raise not_found_for("Genre")
+    return genre
+
+
+def _unique(session: AsyncSession, column, label: str, exclude_id=None):
+    async def hook(value):
+        stmt = select(Genre.id).where(column == value)
+        if exclude_id is not None:
+            stmt = stmt.where(Genre.id != exclude_id)
+        if await session.scalar(stmt) is not None:
+            raise Invalid(f"genre with this {label} already exists.")
+        return value
+
+    return hook
+
+
+async def save(session: AsyncSession, data: Any, genre: Genre | None = None, partial: bool = False) -> Genre:
+    fields = [
+        CharField("name", max_length=100),
+        CharField("slug", max_length=100, extra_check=slug_check),
+        CharField("description", required=False, allow_blank=True),
+    ]
+    exclude = genre.id if genre else None
+    values = await validate(data, fields, partial, {
+        "name": _unique(session, Genre.name, "name", exclude),
+        "slug": _unique(session, Genre.slug, "slug", exclude),
+    })
+    if genre is None:
+        genre = Genre(description="")
+        session.add(genre)
+    for key, value in values.items():
+        setattr(genre, key, value)
+    await session.flush()
+    record_upsert(session, genre)
+    await session.commit()
+    return genre
+
+
+async def delete(session: AsyncSession, genre: Genre) -> None:
+    """on_delete=SET_NULL for the genre's tracks, as Django does it (and recorded for the reverse sync)."""
+    tracks = (await session.scalars(select(Track).where(Track.genre_id == genre.id))).all()
+    for track in tracks:
+        track.genre_id = None
+        record_upsert(session, track)
+    await session.delete(genre)
+    record_delete(session, Genre.__tablename__, genre.id)
+    await session.commit()

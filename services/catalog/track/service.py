@@ -1,0 +1,96 @@
+"""Track queries and writes (catalog.views.TrackViewSet and the nested artist/album track lists)."""
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.album.models import Album
+from services.catalog.artist.models import Artist
+from services.catalog.genre.models import Genre
+from services.catalog.track.models import ORDERING_FIELDS, Track
+from services.common.filters import CharFilter, FilterSet, NumberFilter
+from services.common.ordering import order_by_clauses, requested_ordering
+
+# catalog.filters.TrackFilter: same parameter names, lookups and field types.
+TRACK_FILTERS = FilterSet(
+    NumberFilter("genre", Track.genre_id),
+    CharFilter("genre_slug", Genre.slug),
+    NumberFilter("artist", Track.artist_id),
+    NumberFilter("album", Track.album_id),
+    NumberFilter("year_min", Album.release_date, "gte", "year"),
+    NumberFilter("year_max", Album.release_date, "lte", "year"),
+    NumberFilter("duration_min", Track.duration_ms, "gte"),
+    NumberFilter("duration_max", Track.duration_ms, "lte"),
+    NumberFilter("popularity_min", Track.popularity, "gte"),
+    NumberFilter("tempo_min", Track.tempo, "gte", "float"),
+    NumberFilter("tempo_max", Track.tempo, "lte", "float"),
+    NumberFilter("energy_min", Track.energy, "gte", "float"),
+    NumberFilter("energy_max", Track.energy, "lte", "float"),
+    NumberFilter("valence_min", Track.valence, "gte", "float"),
+    NumberFilter("valence_max", Track.valence, "lte", "float"),
+    NumberFilter("price_min", Track.price, "gte", "decimal"),
+    NumberFilter("price_max", Track.price, "lte", "decimal"),
+    CharFilter("search", Track.title, "icontains"),
+)
+ORDER_COLUMNS = {name: getattr(Track, name) for name in ORDERING_FIELDS}
+
+_album = Album.__table__.alias("album")
+_genre = Genre.__table__.alias("genre")
+
+# Everything TrackSerializer shows, in one query (select_related("artist", "album", "genre")).
+TRACK_COLUMNS = (
+    *Track.__table__.columns,
+    Artist.name.label("artist_name"), Artist.country.label("artist_country"),
+    Artist.image_url.label("artist_image_url"),
+    _album.c.title.label("album_title"), _album.c.release_date.label("album_release_date"),
+    _album.c.cover_image_url.label("album_cover_image_url"),
+    _genre.c.name.label("genre_name"), _genre.c.slug.label("genre_slug"),
+)
+
+
+def _with_relations(stmt: Select) -> Select:
+    return (stmt.join(Artist, Artist.id == Track.artist_id)
+            .outerjoin(_album, _album.c.id == Track.album_id)
+            .outerjoin(_genre, _genre.c.id == Track.genre_id))
+
+
+def _filtered(stmt: Select, params: Mapping[str, str]) -> Select:
+    """Filters need their own joins (Django adds INNER JOINs for album__/genre__ lookups)."""
+    conditions = TRACK_FILTERS.conditions(params)
+    if any(params.get(name) for name in ("year_min", "year_max")):
+        stmt = stmt.join(Album, Album.id == Track.album_id)
+    if (params.get("genre_slug") or "").strip():
+        stmt = stmt.join(Genre, Genre.id == Track.genre_id)
+    return stmt.where(*conditions)
+
+
+def list_statements(params: Mapping[str, str], *, artist_id: Optional[int] = None,
+                    album_id: Optional[int] = None, popular: bool = False) -> tuple[Select, Select]:
+    """(rows, count) statements for a track list with the client's filters and ordering."""
+    rows = _filtered(_with_relations(select(*TRACK_COLUMNS)), params)
+    count = _filtered(select(func.count()).select_from(Track), params)
+    if artist_id is not None:
+        rows, count = rows.where(Track.artist_id == artist_id), count.where(Track.artist_id == artist_id)
+    if album_id is not None:
+        rows, count = rows.where(Track.album_id == album_id), count.where(Track.album_id == album_id)
+    raw_ordering = params.get("ordering")
+    terms = requested_ordering(raw_ordering, ORDERING_FIELDS)
+    if terms:
+        rows = rows.order_by(*order_by_clauses(terms, ORDER_COLUMNS))
+    elif popular and not raw_ordering:
+        rows = rows.order_by(Track.popularity.desc(), Track.id.desc())   # TrackQuerySet.popular()
+    else:
+        rows = rows.order_by(Track.id)                                    # Meta.ordering
+    return rows, count
+
+
+async def get_row(session: AsyncSession, track_id: int, params: Mapping[str, str]):
+    """The detail row; like DRF's get_object the list filters in the query string apply too."""
+    stmt = _filtered(_with_relations(select(*TRACK_COLUMNS)), params).where(Track.id == track_id)
+    return (await session.execute(stmt)).first()
+
+
+async def get(session: AsyncSession, track_id: int) -> Optional[Track]:
+    return await session.get(Track, track_id)

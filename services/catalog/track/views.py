@@ -1,0 +1,94 @@
+"""/api/v1/tracks/ (catalog.views.TrackViewSet): list, popular, detail, create, update, delete."""
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.database import db_session
+from services.catalog.dependencies import current_user, paging
+from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
+from services.catalog.track import service, writes
+from services.catalog.track.models import track_read
+from services.common.auth import Principal
+from services.common.errors import MethodNotAllowed, not_found_for
+from services.common.pagination import PageRequest, paginate_query
+from services.common.requests import parse_pk, request_data
+
+router = APIRouter(prefix="/api/v1/tracks", tags=["tracks"])
+LIST_METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
+DETAIL_METHODS = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+ACTION_METHODS = ["GET", "HEAD", "OPTIONS"]
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
+async def list_tracks(request: Request, user: Optional[Principal] = Depends(current_user),
+                      page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
+    rows, count = service.list_statements(request.query_params)
+    return await paginate_query(request, session, page, rows, count, track_read)
+
+
+@router.post("/", status_code=201)
+async def create_track(request: Request, user: Optional[Principal] = Depends(current_user),
+                       session: AsyncSession = Depends(db_session)):
+    require_artist_or_admin(user, request.method)
+    track_id = await writes.create(session, user, await request_data(request))
+    return track_read(await service.get_row(session, track_id, {}))
+
+
+@router.api_route("/popular/", methods=["GET", "HEAD"])
+async def popular_tracks(request: Request, user: Optional[Principal] = Depends(current_user),
+                         page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
+    """Most popular first unless ?ordering= is given; the list filters apply."""
+    rows, count = service.list_statements(request.query_params, popular=True)
+    return await paginate_query(request, session, page, rows, count, track_read)
+
+
+@router.api_route("/popular/", methods=["POST", "PUT", "PATCH", "DELETE"])
+async def popular_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
+    require_artist_or_admin(user, request.method)
+    raise MethodNotAllowed(request.method, ACTION_METHODS)
+
+
+@router.api_route("/{pk}/", methods=["GET", "HEAD"])
+async def get_track(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+                    session: AsyncSession = Depends(db_session)):
+    row = await service.get_row(session, parse_pk(pk, "Track"), request.query_params)
+    if row is None:
+        raise not_found_for("Track")
+    return track_read(row)
+
+
+@router.api_route("/{pk}/", methods=["PUT", "PATCH"])
+async def update_track(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+                       session: AsyncSession = Depends(db_session)):
+    require_artist_or_admin(user, request.method)
+    track_id = parse_pk(pk, "Track")
+    owner = await writes.owner_of(session, track_id, request.query_params)
+    require_owner_or_admin(user, request.method, owner)
+    await writes.update(session, user, track_id, await request_data(request), partial=request.method == "PATCH")
+    return track_read(await service.get_row(session, track_id, {}))
+
+
+@router.delete("/{pk}/", status_code=204)
+async def delete_track(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+                       session: AsyncSession = Depends(db_session)):
+    require_artist_or_admin(user, request.method)
+    track_id = parse_pk(pk, "Track")
+    owner = await writes.owner_of(session, track_id, request.query_params)
+    require_owner_or_admin(user, request.method, owner)
+    await writes.delete(session, track_id)
+    return Response(status_code=204)
+
+
+@router.api_route("/", methods=["PUT", "PATCH", "DELETE"])
+async def list_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
+    require_artist_or_admin(user, request.method)
+    raise MethodNotAllowed(request.method, LIST_METHODS)
+
+
+@router.post("/{pk}/")
+async def detail_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
+    require_artist_or_admin(user, request.method)
+    raise MethodNotAllowed(request.method, DETAIL_METHODS)
