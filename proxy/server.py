@@ -34,6 +34,9 @@ def main() -> None:
         loop="uvloop",
         http="httptools",
         lifespan="on",
+        # X-Forwarded-* are the proxy's business (PROXY_TRUST_FORWARDED), not uvicorn's: by default
+        # uvicorn would trust them from 127.0.0.1 and rewrite the client address.
+        proxy_headers=False,
         access_log=False,  # the proxy writes its own JSON access log with route and upstream
         log_config=None,
         server_header=False,  # the upstream's Server and Date headers pass through unchanged
