@@ -12,7 +12,7 @@ from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
 from cdc.connector_config import ConnectorConfig
 from cdc.relay import metrics
-from cdc.relay.broker_epoch import BrokerEpoch, BrokerUnavailable
+from cdc.broker_epoch import BrokerEpoch, BrokerUnavailable
 from cdc.relay.debezium_engine import DebeziumEngineRunner
 from cdc.relay.delivery import BatchDelivery, DeliveryAborted
 from cdc.relay.http_server import serve

@@ -26,7 +26,7 @@ import uuid
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-log = logging.getLogger("cdc.relay.broker_epoch")
+log = logging.getLogger("cdc.broker_epoch")
 
 
 class BrokerUnavailable(RuntimeError):

@@ -1,0 +1,205 @@
+"""Applying a batch of change events to a SQLAlchemy target in one transaction, idempotently:
+upsert by key, delete on op=d, and skip any event older (by source LSN) than what the row already
+reflects. Replays after a crash, duplicates from relay retries and old stream events replayed after
+a re-snapshot are therefore harmless.
+
+Per batch and target table: one SELECT of the rows' positions, one multi-row INSERT .. ON CONFLICT
+DO UPDATE (SQLAlchemy's insertmanyvalues), one DELETE, one position upsert; then the progress row.
+Within a batch only the newest event per row is written."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from cdc.consumer.bookkeeping import consumer_progress, ensure_tables, row_position
+from cdc.consumer.envelope import ChangeEvent, PoisonEvent
+from cdc.consumer.mapping import BoundMapping, TopicMap, bind, event_row, row_key_text
+
+log = logging.getLogger("cdc.consumer.apply")
+
+
+@dataclass(slots=True)
+class _Change:
+    bound: BoundMapping
+    key: tuple
+    key_text: str
+    op: str
+    row: dict[str, Any]
+    event: ChangeEvent
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    skipped_older: int = 0
+    tombstones: int = 0
+    unmapped: int = 0
+    poison: list[tuple[ChangeEvent, PoisonEvent]] = field(default_factory=list)
+    last_lsn: int | None = None
+    last_source_ts_ms: int | None = None
+
+
+def _transient(exc: BaseException) -> bool:
+    """Connection-level failures are retried; data errors are not (they poison one event)."""
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class ChangeApplier:
+    def __init__(self, engine: Engine, topic_map: TopicMap, consumer_name: str):
+        self.engine = engine
+        self.topic_map = topic_map
+        self.consumer_name = consumer_name
+        ensure_tables(engine)
+        self.bound = bind(topic_map, engine)
+
+    # -- public --------------------------------------------------------------------------
+    def apply(self, events: list[ChangeEvent], poison: Iterable[tuple[ChangeEvent, PoisonEvent]] = ()) -> ApplyResult:
+        """Apply decoded events (and record progress past already-known poison) in one transaction.
+
+        Events that cannot be applied are returned in result.poison; everything else is committed
+        when this returns."""
+        result = ApplyResult(poison=list(poison))
+        changes = self._prepare(events, result)
+        # Progress covers every message of the batch, poison included (it is dead-lettered, not lost).
+        seen = events + [event for event, _ in result.poison]
+        try:
+            self._with_retry(lambda conn: self._write(conn, changes, seen, result))
+        except DBAPIError as exc:
+            if _transient(exc):
+                raise
+            # One bad row fails the whole statement: find it by applying one change at a time.
+            log.warning("batch failed; applying one by one", extra={"error": str(exc.orig)[:300], "changes": len(changes)})
+            result = ApplyResult(poison=list(result.poison), tombstones=result.tombstones, unmapped=result.unmapped)
+            for change in changes:
+                try:
+                    self._with_retry(lambda conn, c=change: self._write(conn, [c], [], result))
+                except DBAPIError as single:
+                    if _transient(single):
+                        raise
+                    result.poison.append((change.event, PoisonEvent("target-rejected", str(single.orig)[:500])))
+            self._with_retry(lambda conn: self._record_progress(conn, seen, result))
+        return result
+
+    # -- internals -------------------------------------------------------------------------
+    def _with_retry(self, work) -> None:
+        for attempt in Retrying(retry=retry_if_exception(_transient), wait=wait_exponential(multiplier=0.2, max=5),
+                                stop=stop_after_attempt(30), reraise=True):
+            with attempt:
+                with self.engine.begin() as conn:
+                    work(conn)
+
+    def _prepare(self, events: list[ChangeEvent], result: ApplyResult) -> list[_Change]:
+        newest: dict[tuple[str, str], tuple[tuple[int, int], _Change]] = {}
+        for index, event in enumerate(events):
+            if event.is_tombstone:
+                # The preceding op=d carries the delete and its LSN; the tombstone is for compaction.
+                result.tombstones += 1
+                continue
+            bound = self.bound.get(event.topic)
+            if bound is None:
+                result.unmapped += 1
+                continue
+            try:
+                row = event_row(bound, event)
+                key = bound.key_of(row)
+            except PoisonEvent as poison:
+                result.poison.append((event, poison))
+                continue
+            change = _Change(bound, key, row_key_text(key), event.op, row, event)
+            order = (event.lsn if event.lsn is not None else -1, index)
+            slot = (bound.name, change.key_text)
+            previous = newest.get(slot)
+            if previous is None or order >= previous[0]:
+                newest[slot] = (order, change)
+        return [change for _, change in newest.values()]
+
+    def _write(self, conn: Connection, changes: list[_Change], events: list[ChangeEvent], result: ApplyResult) -> None:
+        by_table: dict[str, list[_Change]] = {}
+        for change in changes:
+            by_table.setdefault(change.bound.name, []).append(change)
+        for name, items in by_table.items():
+            bound = items[0].bound
+            known = dict(conn.execute(
+                select(row_position.c.row_key, row_position.c.lsn).where(
+                    row_position.c.target_table == name,
+                    row_position.c.row_key.in_([c.key_text for c in items]))).all())
+            fresh = []
+            for change in items:
+                applied_lsn = known.get(change.key_text)
+                lsn = change.event.lsn
+                if applied_lsn is not None and lsn is not None and lsn < applied_lsn:
+                    result.skipped_older += 1
+                else:
+                    fresh.append(change)
+            self._upsert(conn, bound, [c for c in fresh if c.op != "d"])
+            self._delete(conn, bound, [c for c in fresh if c.op == "d"])
+            positioned = [c for c in fresh if c.event.lsn is not None]
+            if positioned:
+                stmt = pg_insert(row_position)
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[row_position.c.target_table, row_position.c.row_key],
+                        set_={"lsn": stmt.excluded.lsn, "deleted": stmt.excluded.deleted},
+                        where=row_position.c.lsn <= stmt.excluded.lsn),
+                    [{"target_table": name, "row_key": c.key_text, "lsn": c.event.lsn, "deleted": c.op == "d"}
+                     for c in positioned])
+            result.applied += len(fresh)
+        if events:
+            self._record_progress(conn, events, result)
+
+    @staticmethod
+    def _upsert(conn: Connection, bound: BoundMapping, changes: list[_Change]) -> None:
+        if not changes:
+            return
+        # executemany needs one column set per statement; a schema change mid-batch splits it.
+        groups: dict[tuple[str, ...], list[dict]] = {}
+        for change in changes:
+            groups.setdefault(tuple(sorted(change.row)), []).append(change.row)
+        for columns, rows in groups.items():
+            stmt = pg_insert(bound.table)
+            updates = {c: stmt.excluded[c] for c in columns if c not in bound.key}
+            stmt = (stmt.on_conflict_do_update(index_elements=bound.key, set_=updates) if updates
+                    else stmt.on_conflict_do_nothing(index_elements=bound.key))
+            conn.execute(stmt, rows)
+
+    @staticmethod
+    def _delete(conn: Connection, bound: BoundMapping, changes: list[_Change]) -> None:
+        if not changes:
+            return
+        columns = [bound.table.c[k] for k in bound.key]
+        if len(columns) == 1:
+            condition = columns[0].in_([c.key[0] for c in changes])
+        else:
+            condition = tuple_(*columns).in_([c.key for c in changes])
+        conn.execute(delete(bound.table).where(condition))
+
+    def _record_progress(self, conn: Connection, events: list[ChangeEvent], result: ApplyResult | None = None) -> None:
+        latest: dict[tuple[str, int], ChangeEvent] = {}
+        for event in events:
+            slot = (event.topic, event.partition)
+            if slot not in latest or event.offset > latest[slot].offset:
+                latest[slot] = event
+        if not latest:
+            return
+        rows = []
+        for (topic, partition), event in latest.items():
+            rows.append({"consumer": self.consumer_name, "topic": topic, "kafka_partition": partition,
+                         "kafka_offset": event.offset, "lsn": event.lsn, "source_ts_ms": event.source_ts_ms})
+            if result is not None and event.lsn is not None and (result.last_lsn is None or event.lsn > result.last_lsn):
+                result.last_lsn, result.last_source_ts_ms = event.lsn, event.source_ts_ms
+        stmt = pg_insert(consumer_progress)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[consumer_progress.c.consumer, consumer_progress.c.topic, consumer_progress.c.kafka_partition],
+            set_={"kafka_offset": stmt.excluded.kafka_offset,
+                  "lsn": stmt.excluded.lsn, "source_ts_ms": stmt.excluded.source_ts_ms,
+                  "applied_at": func.now()}), rows)
+

@@ -1,0 +1,259 @@
+"""The consumer loop services run: poll a batch, decode, apply to the target in one transaction,
+dead-letter poison, then commit Kafka offsets (only after the database commit). Restarting at any
+point re-reads at most the uncommitted batch, which the LSN guard makes harmless.
+
+Runs synchronously (`run()`, `run_once()`), on a thread (`start_background()`), or inside a
+FastAPI app (`consumer_lifespan(runner)`); the database and Kafka calls block, so they stay off
+the event loop."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+
+from cdc.broker_epoch import BrokerEpoch, BrokerUnavailable
+from cdc.consumer import metrics
+from cdc.consumer.apply_change import ApplyResult, ChangeApplier
+from cdc.consumer.dead_letter import DeadLetterPublisher
+from cdc.consumer.envelope import ChangeEvent, PoisonEvent, decode_message
+from cdc.consumer.mapping import TopicMap
+
+log = logging.getLogger("cdc.consumer")
+
+
+def consumer_config(bootstrap_servers: str, group_id: str, **overrides) -> dict:
+    """librdkafka settings measured on this machine (../shared/design.md): defaults give a 23 s
+    group join and 250 ms p50; these give ~3 s and ~5 ms."""
+    config = {
+        "bootstrap.servers": bootstrap_servers,
+        "group.id": group_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        # Never trust `latest` on Tansu (its watermarks are wrong); a new group reads everything.
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": 6000,
+        "heartbeat.interval.ms": 500,
+        "fetch.wait.max.ms": 5,
+        "fetch.min.bytes": 1,
+        "queued.max.messages.kbytes": 256 * 1024,
+        "topic.metadata.refresh.interval.ms": 5000,
+        "allow.auto.create.topics": False,
+    }
+    config.update(overrides)
+    return config
+
+
+@dataclass
+class RunnerStatus:
+    consumer: str
+    last_lsn: int | None = None
+    last_source_ts_ms: int | None = None
+    last_batch_at: float | None = None
+    applied: int = 0
+    dead_lettered: int = 0
+    epoch: str | None = None
+    running: bool = False
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        lag = None
+        if self.last_source_ts_ms:
+            lag = round(max(0.0, time.time() - self.last_source_ts_ms / 1000), 3)
+        return {**vars(self), "source_staleness_seconds": lag}
+
+
+class ConsumerRunner:
+    def __init__(self, topic_map: TopicMap, target: Engine | str, *, group_id: str,
+                 bootstrap_servers: str | None = None, dead_letter_topic: str | None = None,
+                 batch_size: int = 5000, poll_timeout: float = 0.5, follow_heartbeats: bool = True,
+                 epoch_check_secs: float = 5.0, consumer_overrides: dict | None = None,
+                 on_applied: Callable[[ApplyResult, list[ChangeEvent]], None] | None = None):
+        from cdc.settings import CdcSettings
+
+        self.topic_map = topic_map
+        self.name = group_id
+        self.bootstrap_servers = bootstrap_servers or CdcSettings().bootstrap_servers
+        self.engine = create_engine(target, pool_pre_ping=True) if isinstance(target, str) else target
+        self.applier = ChangeApplier(self.engine, topic_map, group_id)
+        self.batch_size = batch_size
+        self.poll_timeout = poll_timeout
+        self.on_applied = on_applied
+        self.topics = list(topic_map.topics)
+        if follow_heartbeats:
+            # The heartbeat table's events keep "staleness" meaningful when the monolith is idle.
+            self.topics.append(f"{topic_map.topic_prefix}.cdc.heartbeat")
+        self.dead_letters = DeadLetterPublisher(self.bootstrap_servers,
+                                                dead_letter_topic or f"{topic_map.topic_prefix}.dlq", group_id)
+        self._consumer = Consumer(consumer_config(self.bootstrap_servers, group_id, **(consumer_overrides or {})))
+        self._consumer.subscribe(self.topics)
+        self._epoch = BrokerEpoch(self.bootstrap_servers, f"{topic_map.topic_prefix}.relay-epoch")
+        self._epoch_check_secs = epoch_check_secs
+        self._next_epoch_check = 0.0
+        self._stop = threading.Event()
+        self.status = RunnerStatus(group_id)
+        metrics.STALENESS.labels(group_id).set_function(
+            lambda: max(0.0, time.time() - self.status.last_source_ts_ms / 1000) if self.status.last_source_ts_ms else 0.0)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self, stop: threading.Event | None = None) -> None:
+        stop = stop or self._stop
+        self.status.running = True
+        try:
+            while not stop.is_set():
+                try:
+                    self.run_once()
+                except Exception as exc:   # keep consuming: a database outage is retried in apply
+                    self.status.error = repr(exc)
+                    log.exception("consumer batch failed; retrying", extra={"consumer": self.name})
+                    stop.wait(1)
+        finally:
+            self.status.running = False
+
+    def run_once(self, timeout: float | None = None) -> ApplyResult | None:
+        """Poll one batch, apply it, commit; None when nothing arrived within the timeout."""
+        self._check_epoch()
+        first = self._consumer.poll(self.poll_timeout if timeout is None else timeout)
+        if first is None:
+            return None
+        messages = [first]
+        if self.batch_size > 1:
+            # Drain what is already fetched without waiting (consume() with a timeout would wait
+            # for a full batch and add that wait to every single-row change's latency).
+            messages += self._consumer.consume(self.batch_size - 1, 0)
+        return self._handle(messages)
+
+    def _handle(self, messages) -> ApplyResult | None:
+        started = time.monotonic()
+        events: list[ChangeEvent] = []
+        poison: list[tuple[ChangeEvent, PoisonEvent]] = []
+        offsets: dict[tuple[str, int], int] = {}
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.code() not in (KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART):
+                    log.warning("consumer error", extra={"consumer": self.name, "error": str(error)})
+                continue
+            offsets[(message.topic(), message.partition())] = message.offset() + 1
+            try:
+                events.append(decode_message(message))
+            except PoisonEvent as reason:
+                poison.append((ChangeEvent(message.topic(), message.partition(), message.offset(), None,
+                                           "undecodable", None, None, None, None, None, None, None, message), reason))
+        if not offsets:
+            return None
+        result = self.applier.apply(events, poison)
+        if result.poison:
+            self.dead_letters.publish(result.poison, stop=self._stop)
+        self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
+        self._account(result, events, time.monotonic() - started)
+        if self.on_applied is not None:
+            self.on_applied(result, events)
+        return result
+
+    def _account(self, result: ApplyResult, events: list[ChangeEvent], seconds: float) -> None:
+        name = self.name
+        metrics.BATCH_SECONDS.labels(name).observe(seconds)
+        for outcome, count in (("applied", result.applied), ("skipped_older", result.skipped_older),
+                               ("tombstone", result.tombstones), ("unmapped", result.unmapped),
+                               ("dead_lettered", len(result.poison))):
+            if count:
+                metrics.EVENTS.labels(name, outcome).inc(count)
+        self.status.applied += result.applied
+        self.status.dead_lettered += len(result.poison)
+        self.status.last_batch_at = time.time()
+        if result.last_lsn is not None and (self.status.last_lsn is None or result.last_lsn >= self.status.last_lsn):
+            self.status.last_lsn, self.status.last_source_ts_ms = result.last_lsn, result.last_source_ts_ms
+            metrics.LAST_LSN.labels(name).set(result.last_lsn)
+            if result.last_source_ts_ms:
+                metrics.LAST_SOURCE_TS.labels(name).set(result.last_source_ts_ms / 1000)
+        newest = max((e for e in events if e.source_ts_ms and e.snapshot in (None, "false")),
+                     key=lambda e: e.source_ts_ms, default=None)
+        if newest is not None:
+            metrics.APPLY_LATENCY.labels(name).observe(max(0.0, time.time() - newest.source_ts_ms / 1000))
+
+    # -- broker epochs ---------------------------------------------------------------------
+    def _check_epoch(self) -> None:
+        """When the relay starts a new epoch (the broker lost its data and the relay re-snapshots),
+        the topics start again at offset 0: read them from the beginning, whatever offsets the
+        group had before (a stale position could otherwise skip the new epoch's first events)."""
+        now = time.monotonic()
+        if now < self._next_epoch_check:
+            return
+        self._next_epoch_check = now + self._epoch_check_secs
+        try:
+            epoch = self._epoch.current(timeout=2)
+        except BrokerUnavailable:
+            return
+        if epoch is None:
+            return
+        if self.status.epoch is not None and epoch != self.status.epoch:
+            log.warning("relay started a new epoch: reading all partitions from the beginning",
+                        extra={"consumer": self.name, "old_epoch": self.status.epoch, "epoch": epoch})
+            metrics.EPOCH_RESETS.labels(self.name).inc()
+            for tp in self._consumer.assignment():
+                try:
+                    self._consumer.seek(TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING))
+                except Exception as exc:   # not yet fetching: the empty group offsets start it at 0 anyway
+                    log.info("seek deferred", extra={"topic": tp.topic, "partition": tp.partition, "error": str(exc)})
+        self.status.epoch = epoch
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        try:
+            self._consumer.close()
+        finally:
+            self.dead_letters.close()
+
+    def start_background(self) -> "BackgroundConsumer":
+        return BackgroundConsumer(self)
+
+
+class BackgroundConsumer:
+    """The runner on a daemon thread; stop() ends the loop after the current batch and closes."""
+
+    def __init__(self, runner: ConsumerRunner):
+        self.runner = runner
+        self.thread = threading.Thread(target=self._run, name=f"cdc-consumer-{runner.name}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.runner.run()
+        finally:
+            self.runner.close()
+
+    def stop(self, timeout: float = 30) -> None:
+        self.runner.stop()
+        self.thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+
+@contextlib.asynccontextmanager
+async def consumer_lifespan(runner: ConsumerRunner):
+    """FastAPI: `app = FastAPI(lifespan=lambda app: consumer_lifespan(build_runner()))`, or nest it
+    in the service's own lifespan. The loop runs on a thread; shutdown waits for it off the loop."""
+    background = runner.start_background()
+    try:
+        yield background
+    finally:
+        await asyncio.to_thread(background.stop)
+
+
+def unique_group(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
