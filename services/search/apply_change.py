@@ -1,0 +1,89 @@
+"""Applying row changes (from CDC events or a snapshot) to the replica and the search index.
+
+One batch = one replica transaction (one `seq`) followed by one index write. The index is written
+only after the replica committed, and callers commit their consumer offsets only after `apply`
+returned, so a crash anywhere replays the batch, and replaying is harmless: replica writes are
+upserts guarded by the source LSN and documents are re-rendered from the replica.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Optional
+
+from services.search import documents
+from services.search.denormalise import DOCUMENT_ENTITIES, affected_documents, assemble
+from services.search.index_backend import SearchBackend
+from services.search.replica import Replica
+
+logger = logging.getLogger("services.search.apply")
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """One row's new state. `row` is the raw after-image (any Debezium or psycopg encoding) or None
+    for a delete; `lsn` orders changes to the same row."""
+
+    table: str
+    key: int
+    row: Optional[Mapping]
+    lsn: int
+
+
+class SearchIndexer:
+    def __init__(self, replica: Replica, backend: SearchBackend, render_batch: int = 2000):
+        self.replica = replica
+        self.backend = backend
+        self.render_batch = render_batch
+
+    def apply(self, changes: Iterable[RowChange]) -> int:
+        """Write a batch of changes; returns how many documents were written or removed."""
+        by_entity: dict[str, list] = defaultdict(list)
+        for change in changes:
+            if change.table not in documents.SOURCE_TABLES:
+                continue
+            entity = documents.SOURCE_TABLES[change.table][0]
+            clean = None if change.row is None else documents.clean_row(change.table, change.row)
+            by_entity[entity].append((change.key, change.lsn, clean))
+        if not by_entity:
+            return 0
+        with self.replica.engine.begin() as conn:
+            seq = self.replica.next_seq(conn)
+            for entity, rows in by_entity.items():
+                self.replica.write(conn, entity, _last_per_key(rows), seq)
+        return self.reindex({entity: [key for key, _, _ in rows] for entity, rows in by_entity.items()})
+
+    def reindex(self, changed: Mapping[str, Iterable[int]]) -> int:
+        """Re-render every document the changed rows touch and write them to the index."""
+        written = 0
+        with self.replica.engine.connect() as conn:
+            dirty = affected_documents(conn, self.replica, changed)
+            for kind in DOCUMENT_ENTITIES:
+                ids = sorted(dirty.get(kind, ()))
+                for start in range(0, len(ids), self.render_batch):
+                    docs, gone = assemble(conn, self.replica, kind, ids[start:start + self.render_batch])
+                    self.backend.apply(docs, {kind: gone} if gone else {})
+                    written += len(docs) + len(gone)
+        return written
+
+    def follow_generation(self) -> None:
+        """If a rebuild published a new index generation, switch to it and replay what the replica
+        received while it was being built."""
+        built_from = self.backend.follow_generation()
+        if built_from is None:
+            return
+        with self.replica.engine.connect() as conn:
+            changed = self.replica.changed_since(conn, built_from)
+        count = self.reindex(changed)
+        logger.info("switched to index generation %s, replayed %d documents", self.backend.generation()[0], count)
+
+
+def _last_per_key(rows: list[tuple[int, int, Optional[dict]]]) -> list[tuple[int, int, Optional[dict]]]:
+    """Within one batch only the newest change of a row matters (one upsert statement may not touch
+    the same row twice)."""
+    newest: dict[int, tuple[int, int, Optional[dict]]] = {}
+    for key, lsn, row in rows:
+        if key not in newest or newest[key][1] <= lsn:
+            newest[key] = (key, lsn, row)
+    return list(newest.values())

@@ -1,0 +1,308 @@
+"""The embedded search engine: tantivy (a Rust Lucene-like library) through its Python bindings,
+one on-disk index per kind of document, in generations (see index_backend.py). ADR 0020.
+
+Layout under the index directory::
+
+    CURRENT                      name of the live generation (replaced atomically)
+    gen-000002/generation.json   {"built_from_seq": ...}
+    gen-000002/track/ ...        one tantivy index per kind
+
+Ranking: BM25 over per-field exact terms with field boosts, plus constant-score typo (fuzzy) and
+prefix matches on a catch-all field, and for tracks the score multiplied by log2(2 + popularity).
+Filters are fast-field range queries. Everything a hit returns is stored in the index as the hit's
+JSON, so a search reads nothing else.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+import orjson
+import tantivy
+from tantivy import Occur, Query
+
+from services.search import text_analysis
+from services.search.documents import KINDS, KindSpec, SearchDocument
+from services.search.index_backend import (IndexRebuild, SearchBackend, SearchPage, SearchRequest, Suggestion,
+                                           fuzzy_distance)
+
+POINTER = "CURRENT"
+FIELD_WEIGHT = 4.0   # constant score per field boost point for an exact word match
+FUZZY_SCORE = 0.5    # a typo match counts for less than any exact match of the same word...
+PREFIX_SCORE = 0.4   # ...and a word completed from its prefix a little less again
+LIVE_WRITER_HEAP = 32_000_000
+REBUILD_WRITER_HEAP = 256_000_000
+
+
+def build_schema(spec: KindSpec) -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+    for name in spec.text_fields:
+        builder.add_text_field(name, tokenizer_name=text_analysis.ANALYZER_NAME, index_option="freq")
+    builder.add_text_field("all_text", tokenizer_name=text_analysis.ANALYZER_NAME, index_option="basic")
+    for name in spec.integer_fields:
+        builder.add_integer_field(name, indexed=True, fast=True)
+    for name in spec.keyword_fields:
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    if spec.suggest:
+        builder.add_text_field("suggest", tokenizer_name="whitespace", index_option="freq")
+    if spec.popularity:
+        builder.add_unsigned_field("popularity", fast=True)
+    builder.add_bytes_field("source", stored=True)
+    return builder.build()
+
+
+def to_tantivy(doc: SearchDocument, spec: KindSpec) -> tantivy.Document:
+    out = tantivy.Document()
+    out.add_integer("id", doc.id)
+    for name in spec.text_fields:
+        out.add_text(name, doc.text.get(name) or "")
+    out.add_text("all_text", " ".join(doc.text.get(name) or "" for name in spec.text_fields))
+    for name in spec.integer_fields:
+        if doc.integers.get(name) is not None:
+            out.add_integer(name, doc.integers[name])
+    for name in spec.keyword_fields:
+        if doc.keywords.get(name) is not None:
+            out.add_text(name, doc.keywords[name])
+    if spec.suggest:
+        out.add_text("suggest", text_analysis.word_prefixes(doc.suggest_text))
+    if spec.popularity:
+        out.add_unsigned("popularity", max(0, doc.popularity))
+    out.add_bytes("source", orjson.dumps(doc.source))
+    return out
+
+
+def open_index(path: Path, spec: KindSpec) -> tantivy.Index:
+    path.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(build_schema(spec), path=str(path), reuse=True)
+    # Analyzers are not persisted with the index: register on every open.
+    index.register_tokenizer(text_analysis.ANALYZER_NAME, text_analysis.build_analyzer())
+    # Searchers are refreshed explicitly after each commit, so "apply returned" means "searchable".
+    index.config_reader(reload_policy="Manual")
+    return index
+
+
+@dataclass
+class Generation:
+    name: str
+    path: Path
+    built_from_seq: int
+    indexes: dict[str, tantivy.Index]
+    writers: dict[str, tantivy.IndexWriter]
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.wait_merging_threads()  # consumes the writer and releases the index lock
+        self.writers.clear()
+
+
+def read_pointer(root: Path) -> Optional[str]:
+    try:
+        return (root / POINTER).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def write_pointer(root: Path, name: str) -> None:
+    tmp = root / f".{POINTER}.{os.getpid()}"
+    tmp.write_text(name + "\n")
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, root / POINTER)  # atomic: readers see the old or the new name, never half
+
+
+def next_generation_name(root: Path) -> str:
+    numbers = [int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit()]
+    return f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+class TantivyBackend(SearchBackend):
+    name = "tantivy"
+
+    def __init__(self, index_dir: str | Path):
+        self.root = Path(index_dir)
+        self._gen: Optional[Generation] = None
+        self._write_lock = threading.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def open(self) -> None:
+        if self._gen is not None:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        name = read_pointer(self.root)
+        if name is None or not (self.root / name).exists():
+            name = next_generation_name(self.root)
+            self._write_generation_meta(self.root / name, 0)
+            write_pointer(self.root, name)
+        self._gen = self._open_generation(name, writable=True)
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self._gen is not None:
+                self._gen.close()
+                self._gen = None
+
+    def ready(self) -> bool:
+        return self._gen is not None and bool(self._gen.writers)
+
+    def generation(self) -> tuple[str, int]:
+        return self._gen.name, self._gen.built_from_seq
+
+    def _open_generation(self, name: str, writable: bool) -> Generation:
+        path = self.root / name
+        meta = json.loads((path / "generation.json").read_text())
+        indexes = {kind: open_index(path / kind, spec) for kind, spec in KINDS.items()}
+        writers = {kind: index.writer(LIVE_WRITER_HEAP, 1) for kind, index in indexes.items()} if writable else {}
+        return Generation(name, path, meta["built_from_seq"], indexes, writers)
+
+    @staticmethod
+    def _write_generation_meta(path: Path, built_from_seq: int) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "generation.json").write_text(json.dumps({"built_from_seq": built_from_seq}))
+
+    def follow_generation(self) -> Optional[int]:
+        name = read_pointer(self.root)
+        if name is None or name == self._gen.name:
+            return None
+        with self._write_lock:
+            old, self._gen = self._gen, self._open_generation(name, writable=True)
+            old.close()
+        self._remove_older_generations(name)
+        return self._gen.built_from_seq
+
+    def _remove_older_generations(self, live: str) -> None:
+        # Only older ones: a newer directory may be a rebuild still in progress.
+        for path in self.root.glob("gen-*"):
+            if path.name < live:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # -- writes -------------------------------------------------------------------------------
+    def apply(self, upserts: list[SearchDocument], deletes: dict[str, list[int]]) -> None:
+        with self._write_lock:
+            gen = self._gen
+            touched = set()
+            for kind, ids in deletes.items():
+                for pk in ids:
+                    gen.writers[kind].delete_documents_by_term("id", pk)
+                    touched.add(kind)
+            for doc in upserts:
+                writer = gen.writers[doc.kind]
+                # Delete-then-add in one commit is tantivy's upsert: deletes only see earlier adds.
+                writer.delete_documents_by_term("id", doc.id)
+                writer.add_document(to_tantivy(doc, KINDS[doc.kind]))
+                touched.add(doc.kind)
+            for kind in touched:
+                gen.writers[kind].commit()
+                gen.indexes[kind].reload()
+
+    def begin_rebuild(self) -> "TantivyRebuild":
+        return TantivyRebuild(self.root)
+
+    # -- reads --------------------------------------------------------------------------------
+    def count(self, kind: str) -> int:
+        return self._gen.indexes[kind].searcher().num_docs
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        index = self._gen.indexes[request.kind]
+        spec = KINDS[request.kind]
+        schema = index.schema
+        clauses = [(Occur.Must, _word_query(schema, spec, term, last=i == len(request.terms) - 1))
+                   for i, term in enumerate(request.terms)]
+        clauses += _filter_clauses(schema, request)
+        query = Query.boolean_query(clauses) if clauses else Query.all_query()
+        searcher = index.searcher()
+        result = searcher.search(
+            query, limit=max(request.limit, 1), offset=request.offset, count=request.count,
+            weight_by_field="popularity" if spec.popularity else None,
+        )
+        hits = [orjson.loads(searcher.doc(address)["source"][0]) for _, address in result.hits[: request.limit]]
+        return SearchPage(count=result.count if request.count else len(hits), hits=hits)
+
+    def suggest(self, kind: str, terms: tuple[str, ...], limit: int) -> list[Suggestion]:
+        spec = KINDS[kind]
+        index = self._gen.indexes[kind]
+        schema = index.schema
+        searcher = index.searcher()
+        weight = "popularity" if spec.popularity else None
+        exact = Query.boolean_query(
+            [(Occur.Must, Query.term_query(schema, "suggest", text_analysis.prefix_term(t))) for t in terms])
+        hits = searcher.search(exact, limit=limit, count=False, weight_by_field=weight).hits
+        if not hits:
+            fuzzy = Query.boolean_query([
+                (Occur.Must, Query.fuzzy_term_query(schema, "suggest", text_analysis.prefix_term(t), fuzzy_distance(t)))
+                for t in terms])
+            hits = searcher.search(fuzzy, limit=limit, count=False, weight_by_field=weight).hits
+        sources = [orjson.loads(searcher.doc(address)["source"][0]) for _, address in hits]
+        return [Suggestion(kind, s["id"], s.get("name") or s.get("title") or "") for s in sources]
+
+
+def _word_query(schema: tantivy.Schema, spec: KindSpec, term: str, last: bool) -> Query:
+    """One word of the query: an exact match in any field (BM25, boosted per field), or a typo-
+    tolerant match, or, for the word being typed, a completion of it."""
+    options = []
+    for name, boost in spec.text_fields.items():
+        exact = Query.term_query(schema, name, term)
+        # Which field matched is decided by a constant per field (BM25's per-field idf would let a
+        # word that is rare among artist names outrank the same word in a title); BM25 then orders
+        # matches within a field (shorter titles, rarer words first).
+        options.append((Occur.Should, Query.const_score_query(exact, boost * FIELD_WEIGHT)))
+        options.append((Occur.Should, exact))
+    distance = fuzzy_distance(term)
+    if distance:
+        options.append((Occur.Should, Query.const_score_query(
+            Query.fuzzy_term_query(schema, "all_text", term, distance), FUZZY_SCORE)))
+    if last:
+        options.append((Occur.Should, Query.const_score_query(
+            Query.fuzzy_term_query(schema, "all_text", term, 0, prefix=True), PREFIX_SCORE)))
+    return Query.boolean_query(options)
+
+
+def _filter_clauses(schema: tantivy.Schema, request: SearchRequest) -> list:
+    clauses = []
+    for name, value in request.integer_equals.items():
+        clauses.append((Occur.Must, Query.range_query(schema, name, tantivy.FieldType.Integer, value, value)))
+    for name, (low, high) in request.integer_ranges.items():
+        if low is None and high is None:
+            continue
+        clauses.append((Occur.Must, Query.range_query(schema, name, tantivy.FieldType.Integer, low, high)))
+    for name, value in request.keyword_equals.items():
+        clauses.append((Occur.Must, Query.term_query(schema, name, value)))
+    return clauses
+
+
+class TantivyRebuild(IndexRebuild):
+    """A new generation written beside the live one with a large writer heap; published by
+    replacing the CURRENT pointer."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.name = next_generation_name(root)
+        self.path = root / self.name
+        TantivyBackend._write_generation_meta(self.path, 0)
+        self.indexes = {kind: open_index(self.path / kind, spec) for kind, spec in KINDS.items()}
+        self.writers = {kind: index.writer(REBUILD_WRITER_HEAP // len(KINDS), 1) for kind, index in self.indexes.items()}
+
+    def add(self, documents: Iterable[SearchDocument]) -> None:
+        for doc in documents:
+            self.writers[doc.kind].add_document(to_tantivy(doc, KINDS[doc.kind]))
+
+    def publish(self, built_from_seq: int) -> str:
+        for writer in self.writers.values():
+            writer.commit()
+            writer.wait_merging_threads()
+        self.writers.clear()
+        TantivyBackend._write_generation_meta(self.path, built_from_seq)
+        write_pointer(self.root, self.name)
+        return self.name
+
+    def abandon(self) -> None:
+        for writer in self.writers.values():
+            writer.rollback()
+            writer.wait_merging_threads()
+        self.writers.clear()
+        shutil.rmtree(self.path, ignore_errors=True)
