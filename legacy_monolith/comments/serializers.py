@@ -18,7 +18,9 @@ class CommentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Comment
-        fields = ["id", "post", "parent", "depth", "author", "body", "is_deleted", "edited_at", "created_at", "updated_at"]
+        fields = [
+            "id", "post", "parent", "depth", "author", "body", "is_deleted", "edited_at", "created_at", "updated_at",
+        ]
         read_only_fields = ["depth", "is_deleted", "edited_at", "created_at", "updated_at"]
 
     def validate_parent(self, parent):

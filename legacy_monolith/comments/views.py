@@ -47,7 +47,9 @@ class PostCommentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewset
             context["post"] = self.commented_post
         return context
 
-    @extend_schema(parameters=[OpenApiParameter("tree", OpenApiTypes.BOOL, description="Nest replies under top-level comments")])
+    @extend_schema(
+        parameters=[OpenApiParameter("tree", OpenApiTypes.BOOL, description="Nest replies under top-level comments")]
+    )
     def list(self, request, *args, **kwargs):
         if request.query_params.get("tree", "").lower() not in TRUE_VALUES:
             return super().list(request, *args, **kwargs)

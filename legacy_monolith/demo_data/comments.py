@@ -63,5 +63,6 @@ def generate(ctx: GenerationContext) -> None:
         ctx.counts["comments"] = comment_id
 
     ctx.copy("comments_comment", [
-        "id", "post_id", "author_id", "parent_id", "depth", "body", "is_deleted", "edited_at", "created_at", "updated_at",
+        "id", "post_id", "author_id", "parent_id", "depth", "body", "is_deleted", "edited_at", "created_at",
+        "updated_at",
     ], rows())

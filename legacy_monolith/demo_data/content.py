@@ -42,7 +42,9 @@ def post_count(tracks: int) -> int:
 
 def body(rng) -> str:
     sentences = rng.sample(SENTENCES, rng.randint(2, 5))
-    return " ".join(s.format(adjective=rng.choice(ADJECTIVES).lower(), noun=rng.choice(NOUNS).lower()) for s in sentences)
+    return " ".join(
+        s.format(adjective=rng.choice(ADJECTIVES).lower(), noun=rng.choice(NOUNS).lower()) for s in sentences
+    )
 
 
 def generate(ctx: GenerationContext) -> None:
@@ -63,7 +65,8 @@ def generate(ctx: GenerationContext) -> None:
             title=title(rng), adjective=rng.choice(ADJECTIVES).lower(), noun=rng.choice(NOUNS).lower()
         )
         updated = published_at or created
-        posts.append((post_id, rng.randrange(users) + 1, heading[:200], body(rng), published, published_at, created, updated))
+        author_id = rng.randrange(users) + 1
+        posts.append((post_id, author_id, heading[:200], body(rng), published, published_at, created, updated))
         for artist_id in sorted(rng.sample(range(1, artists + 1), min(artists, rng.randint(1, 3)))):
             post_artists.append((len(post_artists) + 1, post_id, artist_id))
         for track_id in sorted(rng.sample(range(1, tracks + 1), min(tracks, rng.randint(1 if post_id == 1 else 0, 4)))):

@@ -55,6 +55,7 @@ def generate(ctx: GenerationContext) -> None:
         rows.append((ticket_id, author_id, email, category, rng.choice(SUBJECTS[category]), rng.choice(MESSAGES),
                      status, note, created, min(updated, ref)))
     ctx.copy("feedback_ticket", [
-        "id", "author_id", "email", "category", "subject", "message", "status", "staff_note", "created_at", "updated_at",
+        "id", "author_id", "email", "category", "subject", "message", "status", "staff_note", "created_at",
+        "updated_at",
     ], rows)
     ctx.counts["tickets"] = len(rows)

@@ -7,7 +7,8 @@ of the same playlist queue up instead of computing positions from a stale count.
 intermediate duplicate positions."""
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import Track
@@ -33,8 +34,15 @@ class PlaylistQuerySet(models.QuerySet):
         return self.filter(is_public=True)
 
     def with_track_count(self):
-        # Django drops Meta.ordering from aggregating (GROUP BY) queries: restate it.
-        return self.annotate(track_count=Count("entries")).order_by(*Playlist._meta.ordering)
+        """Annotate ``track_count``, as a correlated subquery so only the page's rows are counted."""
+        entries = (
+            PlaylistTrack.objects.filter(playlist=OuterRef("pk"))
+            .order_by()
+            .values("playlist")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(track_count=Coalesce(Subquery(entries), 0))
 
 
 class Playlist(models.Model):
@@ -156,6 +164,8 @@ class PlaylistTrack(models.Model):
         ordering = ["playlist", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["playlist", "position"], name="unique_position_per_playlist", deferrable=models.Deferrable.DEFERRED
+                fields=["playlist", "position"],
+                name="unique_position_per_playlist",
+                deferrable=models.Deferrable.DEFERRED,
             )
         ]

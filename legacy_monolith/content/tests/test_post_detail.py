@@ -33,7 +33,8 @@ def test_detail_embeds_links_and_thread(anon, user, other_user):
     assert shape(body["comments"]) == [(root.pk, [(reply.pk, [])]), (second_root.pk, [])]
     node = body["comments"][0]["replies"][0]
     assert set(node) == {
-        "id", "post", "parent", "depth", "author", "body", "is_deleted", "edited_at", "created_at", "updated_at", "replies",
+        "id", "post", "parent", "depth", "author", "body", "is_deleted", "edited_at", "created_at", "updated_at",
+        "replies",
     }
     assert node["parent"] == root.pk and node["depth"] == 1 and node["body"] == "Agreed"
     assert node["author"]["id"] == other_user.pk

@@ -134,7 +134,10 @@ class TestCreate:
         artist, track = make_artist(), make_track()
         response = user_api.post(
             POSTS,
-            {"title": "Fresh", "body": "Text", "artist_ids": [artist.pk], "track_ids": [track.pk], "is_published": True},
+            {
+                "title": "Fresh", "body": "Text", "artist_ids": [artist.pk], "track_ids": [track.pk],
+                "is_published": True,
+            },
             format="json",
         )
         assert response.status_code == 201

@@ -24,5 +24,6 @@ def assert_contiguous(playlist: Playlist) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    positions = list(PlaylistTrack.objects.filter(playlist=playlist).order_by("position").values_list("position", flat=True))
+    rows = PlaylistTrack.objects.filter(playlist=playlist).order_by("position")
+    positions = list(rows.values_list("position", flat=True))
     assert positions == list(range(1, len(positions) + 1))

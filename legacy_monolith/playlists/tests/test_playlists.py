@@ -18,7 +18,9 @@ class TestRead:
     def test_shape(self, anon, user):
         playlist = make_playlist(user, tracks=2, description="Summer")
         row = anon.get(PLAYLISTS).json()["results"][0]
-        assert set(row) == {"id", "owner", "title", "description", "is_public", "track_count", "created_at", "updated_at"}
+        assert set(row) == {
+            "id", "owner", "title", "description", "is_public", "track_count", "created_at", "updated_at",
+        }
         assert row["id"] == playlist.pk and row["owner"]["id"] == user.pk
         assert row["track_count"] == 2 and row["description"] == "Summer"
 
