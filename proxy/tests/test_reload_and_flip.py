@@ -1,0 +1,98 @@
+"""Hot reload, SIGHUP, invalid files, audit, CLI, and flips under load without a failed request."""
+import asyncio
+import signal
+
+import aiohttp
+import httpx
+
+from proxy.tests.conftest import wait_for
+
+
+def test_file_edit_is_hot_reloaded_and_audited(proxy):
+    proxy.routes_file.write_text(proxy.routes_file.read_text().replace(
+        "    methods: [GET, HEAD]\n    mode: legacy", "    methods: [GET, HEAD]\n    mode: new", 1))
+    wait_for(lambda: httpx.get(proxy.url + "/api/v1/tracks/", timeout=30).headers["x-served-by"] == "catalog",
+             what="hot reload")
+    entry = proxy.admin("GET", "/_proxy/audit").json()["entries"][-1]
+    assert entry["source"] == "file-watch" and entry["who"].startswith("file-edit")
+    assert entry["changes"] == [{"route": "catalog-read", "old": {"mode": "legacy"}, "new": {"mode": "new"}}]
+
+
+def test_invalid_file_keeps_the_previous_table(proxy):
+    proxy.flip("catalog-read", "new")
+    good = proxy.routes_file.read_text()
+    proxy.routes_file.write_text(good.replace("mode: new", "mode: canary"))  # canary without percent
+    wait_for(lambda: proxy.admin("GET", "/_proxy/routes").json()["last_error"], what="rejection")
+    routes = proxy.admin("GET", "/_proxy/routes").json()
+    assert "percent" in routes["last_error"]
+    assert httpx.get(proxy.url + "/api/v1/tracks/", timeout=30).headers["x-served-by"] == "catalog"
+    assert httpx.get(proxy.url + "/readyz", timeout=30).status_code == 200
+    proxy.routes_file.write_text("routes: [unterminated")
+    wait_for(lambda: "YAML" in (proxy.admin("GET", "/_proxy/routes").json()["last_error"] or ""), what="YAML error")
+    assert 'proxy_route_table_reloads_total{result="invalid"}' in httpx.get(proxy.url + "/metrics", timeout=30).text
+    # the admin flip refuses to build on a broken file
+    assert proxy.admin("PUT", "/_proxy/routes/catalog-read", json={"mode": "legacy"}).status_code == 400
+    proxy.routes_file.write_text(good.replace("mode: new", "mode: legacy", 1))
+    wait_for(lambda: proxy.admin("GET", "/_proxy/routes").json()["last_error"] is None, what="recovery")
+    assert httpx.get(proxy.url + "/api/v1/tracks/", timeout=30).headers["x-served-by"] == "legacy"
+
+
+def test_sighup_reloads_when_watching_is_off(start_proxy, legacy, catalog):
+    proxy = start_proxy(legacy, catalog, extra_env={"PROXY_WATCH": "false"})
+    proxy.routes_file.write_text(proxy.routes_file.read_text().replace(
+        "    methods: [GET, HEAD]\n    mode: legacy", "    methods: [GET, HEAD]\n    mode: new", 1))
+    assert proxy.route_mode("catalog-read") == "legacy"
+    proxy.process.popen.send_signal(signal.SIGHUP)
+    wait_for(lambda: proxy.route_mode("catalog-read") == "new", what="SIGHUP reload")
+    assert proxy.admin("GET", "/_proxy/audit").json()["entries"][-1]["source"] == "sighup"
+
+
+def test_cli_lists_flips_validates_and_audits(proxy):
+    flipped = proxy.cli("set", "catalog-read", "canary", "25", "--who", "alice")
+    assert flipped.returncode == 0, flipped.stderr
+    assert "'mode': 'canary'" in flipped.stdout
+    listing = proxy.cli("routes")
+    assert listing.returncode == 0 and "catalog-read" in listing.stdout and "canary 25%" in listing.stdout
+    rollback = proxy.cli("set", "catalog-read", "legacy", "--who", "alice")
+    assert rollback.returncode == 0
+    audit = proxy.cli("audit")
+    assert audit.stdout.count("alice") == 2
+    assert proxy.cli("set", "nope", "new").returncode == 1
+    bad = proxy.routes_file.with_name("bad.yaml")
+    bad.write_text(proxy.routes_file.read_text().replace("target: catalog", "target: missing", 1))
+    invalid = proxy.cli("validate", str(bad))
+    assert invalid.returncode == 1 and "missing" in invalid.stderr
+    assert proxy.cli("validate", str(proxy.routes_file)).returncode == 0
+
+
+def test_flip_and_roll_back_under_load_without_a_failed_request(proxy):
+    """Clients keep calling while the route goes legacy -> shadow -> canary -> new -> legacy, twice."""
+
+    async def load(stop: asyncio.Event, results: list):
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            while not stop.is_set():
+                async with session.get(proxy.url + "/api/v1/tracks/?page=1") as response:
+                    await response.read()
+                    results.append((response.status, response.headers.get("x-served-by")))
+
+    async def flips():
+        loop = asyncio.get_running_loop()
+        for mode, percent in [("shadow", None), ("canary", 50), ("new", None), ("legacy", None)] * 2:
+            await loop.run_in_executor(None, proxy.flip, "catalog-read", mode, percent)
+            await asyncio.sleep(0.3)
+
+    async def scenario():
+        stop, results = asyncio.Event(), []
+        clients = [asyncio.create_task(load(stop, results)) for _ in range(4)]
+        await asyncio.sleep(0.5)
+        await flips()
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.gather(*clients)
+        return results
+
+    results = asyncio.run(scenario())
+    assert len(results) > 50
+    assert [r for r in results if r[0] != 200] == []
+    assert {side for _, side in results} == {"legacy", "catalog"}
+    assert len(proxy.admin("GET", "/_proxy/audit").json()["entries"]) >= 9
