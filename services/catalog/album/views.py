@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.catalog.album import service
 from services.catalog.album.models import Album, album_read
 from services.catalog.database import db_session
-from services.catalog.dependencies import current_user, paging
+from services.catalog.dependencies import action_route, current_user, paging
 from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
 from services.catalog.track import service as tracks
 from services.catalog.track.models import track_read
@@ -43,7 +43,7 @@ async def get_album(pk: str, request: Request, user: Optional[Principal] = Depen
 
 
 @router.api_route("/{pk}/tracks/", methods=["GET", "HEAD"])
-async def album_tracks(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+async def album_tracks(pk: str, request: Request, user: Optional[Principal] = Depends(action_route),
                        page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     album = await service.get_row(session, parse_pk(pk, "Album"), request.query_params)
     rows, count = tracks.list_statements(request.query_params, album_id=album.id)

@@ -11,7 +11,7 @@ from services.catalog.album.models import album_read
 from services.catalog.artist import service
 from services.catalog.artist.models import artist_read
 from services.catalog.database import db_session
-from services.catalog.dependencies import current_user, paging
+from services.catalog.dependencies import action_route, current_user, paging
 from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
 from services.catalog.track import service as tracks
 from services.catalog.track.models import track_read
@@ -45,7 +45,7 @@ async def get_artist(pk: str, request: Request, user: Optional[Principal] = Depe
 
 
 @router.api_route("/{pk}/albums/", methods=["GET", "HEAD"])
-async def artist_albums(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+async def artist_albums(pk: str, request: Request, user: Optional[Principal] = Depends(action_route),
                         page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     artist = await service.get(session, parse_pk(pk, "Artist"), request.query_params)
     rows, count = albums.list_statements(request.query_params, artist_id=artist.id)
@@ -53,7 +53,7 @@ async def artist_albums(pk: str, request: Request, user: Optional[Principal] = D
 
 
 @router.api_route("/{pk}/tracks/", methods=["GET", "HEAD"])
-async def artist_tracks(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
+async def artist_tracks(pk: str, request: Request, user: Optional[Principal] = Depends(action_route),
                         page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     artist = await service.get(session, parse_pk(pk, "Artist"), request.query_params)
     rows, count = tracks.list_statements(request.query_params, artist_id=artist.id)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.database import db_session
-from services.catalog.dependencies import current_user, paging
+from services.catalog.dependencies import action_route, current_user, paging
 from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
 from services.catalog.track import service, writes
 from services.catalog.track.models import track_read
@@ -38,7 +38,7 @@ async def create_track(request: Request, user: Optional[Principal] = Depends(cur
 
 
 @router.api_route("/popular/", methods=["GET", "HEAD"])
-async def popular_tracks(request: Request, user: Optional[Principal] = Depends(current_user),
+async def popular_tracks(request: Request, user: Optional[Principal] = Depends(action_route),
                          page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     """Most popular first unless ?ordering= is given; the list filters apply."""
     rows, count = service.list_statements(request.query_params, popular=True)

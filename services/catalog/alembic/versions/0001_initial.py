@@ -52,10 +52,10 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('slug', sa.String(length=100), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_genre')),
-    sa.UniqueConstraint('name', name=op.f('uq_catalog_genre_name')),
-    sa.UniqueConstraint('slug', name=op.f('uq_catalog_genre_slug'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_genre'))
     )
+    op.create_index('catalog_genre_name_idx', 'catalog_genre', ['name'], unique=False)
+    op.create_index('catalog_genre_slug_idx', 'catalog_genre', ['slug'], unique=False)
     op.create_table('catalog_outbox',
     sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('table_name', sa.String(length=63), nullable=False),
@@ -113,6 +113,8 @@ def downgrade() -> None:
     op.drop_index('catalog_outbox_row_idx', table_name='catalog_outbox')
     op.drop_index('catalog_outbox_pending_idx', table_name='catalog_outbox', postgresql_where='applied_at IS NULL')
     op.drop_table('catalog_outbox')
+    op.drop_index('catalog_genre_slug_idx', table_name='catalog_genre')
+    op.drop_index('catalog_genre_name_idx', table_name='catalog_genre')
     op.drop_table('catalog_genre')
     op.drop_index('catalog_artist_user_idx', table_name='catalog_artist')
     op.drop_index('catalog_artist_name_idx', table_name='catalog_artist')
