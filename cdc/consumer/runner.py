@@ -76,14 +76,21 @@ class ConsumerRunner:
                  bootstrap_servers: str | None = None, dead_letter_topic: str | None = None,
                  batch_size: int = 5000, poll_timeout: float = 0.5, follow_heartbeats: bool = True,
                  epoch_check_secs: float = 5.0, consumer_overrides: dict | None = None,
-                 on_applied: Callable[[ApplyResult, list[ChangeEvent]], None] | None = None):
+                 on_applied: Callable[[ApplyResult, list[ChangeEvent]], None] | None = None,
+                 applier=None):
         from cdc.settings import CdcSettings
 
         self.topic_map = topic_map
         self.name = group_id
         self.bootstrap_servers = bootstrap_servers or CdcSettings().bootstrap_servers
-        self.engine = create_engine(target, pool_pre_ping=True) if isinstance(target, str) else target
-        self.applier = ChangeApplier(self.engine, topic_map, group_id)
+        # A consumer whose target is not mirror tables (the search index) passes its own `applier`:
+        # anything with ChangeApplier.apply(events, poison) -> ApplyResult; `target` is then unused.
+        # Offsets are still committed only after its apply returned.
+        if applier is None:
+            self.engine = create_engine(target, pool_pre_ping=True) if isinstance(target, str) else target
+        else:
+            self.engine = None
+        self.applier = applier or ChangeApplier(self.engine, topic_map, group_id)
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.on_applied = on_applied
