@@ -5,10 +5,10 @@ by adding its module here."""
 from __future__ import annotations
 
 from stack.component import Component
-from stack.components import catalog, monolith, postgres, redis
+from stack.components import catalog, monolith, postgres, proxy, redis
 from stack.settings import StackSettings
 
-START_ORDER = [postgres, redis, monolith, catalog]
+START_ORDER = [postgres, redis, monolith, catalog, proxy]
 
 
 def all_components(settings: StackSettings) -> list[Component]:
