@@ -23,7 +23,9 @@ routes:
 
 def test_shipped_table_routes_everything_to_legacy():
     table = load_route_table(ROOT / "proxy" / "routes.yaml")
-    assert all(route.mode is Mode.LEGACY for route in table.routes)
+    # The catalog routes ship in shadow (issue 5): the monolith still answers every request.
+    assert all(route.mode is (Mode.SHADOW if route.name.startswith("catalog-") else Mode.LEGACY)
+               for route in table.routes)
     assert table.match("GET", "/api/v1/tracks/7/").name == "catalog-read"
     assert table.match("PATCH", "/api/v1/albums/7/").name == "catalog-write"
     assert table.match("GET", "/api/v1/search/?q=x").name == "search"
@@ -59,10 +61,10 @@ def test_flip_keeps_comments_and_layout(tmp_path):
     original = (ROOT / "proxy" / "routes.yaml").read_text()
     path.write_text(original)
     old, new = set_route_mode(path, "catalog-read", "canary", 5)
-    assert new.route("catalog-read").spec.percent == 5 and old.route("catalog-read").mode is Mode.LEGACY
+    assert new.route("catalog-read").spec.percent == 5 and old.route("catalog-read").mode is Mode.SHADOW
     text = path.read_text()
     assert text.count("#") == original.count("#")
-    set_route_mode(path, "catalog-read", "legacy")
+    set_route_mode(path, "catalog-read", "shadow")
     assert path.read_text() == original
 
 

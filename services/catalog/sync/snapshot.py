@@ -5,6 +5,7 @@ first load of a large catalogue (COPY between the two databases), for rebuilding
 tests: afterwards CDC only has to deliver changes from the LSN recorded here.
 
     python -m services.catalog.sync.snapshot --source postgresql://.../vobemusic --target postgresql://.../catalog
+    python -m services.catalog.sync.snapshot --align-sequences      # only the sequences (write cutover)
 """
 from __future__ import annotations
 
@@ -77,7 +78,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", default=settings.monolith_database_url)
     parser.add_argument("--target", default=settings.database_url)
+    parser.add_argument("--align-sequences", action="store_true",
+                        help="only move the target's id sequences past the highest ids (write cutover step)")
     args = parser.parse_args()
+    if args.align_sequences:
+        with psycopg.connect(plain_url(args.target)) as conn:
+            align_sequences(conn)
+        print("sequences aligned")
+        return
     for table, count in copy_snapshot(args.source, args.target).items():
         print(f"{table}: {count} rows")
 
