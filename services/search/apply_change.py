@@ -32,13 +32,14 @@ class RowChange:
 
 
 class SearchIndexer:
-    def __init__(self, replica: Replica, backend: SearchBackend, render_batch: int = 2000):
+    def __init__(self, replica: Replica, backend: Optional[SearchBackend], render_batch: int = 2000):
         self.replica = replica
         self.backend = backend
         self.render_batch = render_batch
 
-    def apply(self, changes: Iterable[RowChange]) -> int:
-        """Write a batch of changes; returns how many documents were written or removed."""
+    def apply(self, changes: Iterable[RowChange], update_index: bool = True) -> int:
+        """Write a batch of changes; returns how many documents were written or removed.
+        `update_index=False` only fills the replica (a replay before a full rebuild)."""
         by_entity: dict[str, list] = defaultdict(list)
         for change in changes:
             if change.table not in documents.SOURCE_TABLES:
@@ -52,19 +53,37 @@ class SearchIndexer:
             seq = self.replica.next_seq(conn)
             for entity, rows in by_entity.items():
                 self.replica.write(conn, entity, _last_per_key(rows), seq)
+        if not update_index:
+            return 0
         return self.reindex({entity: [key for key, _, _ in rows] for entity, rows in by_entity.items()})
 
     def reindex(self, changed: Mapping[str, Iterable[int]]) -> int:
         """Re-render every document the changed rows touch and write them to the index."""
         written = 0
+        upserts: list = []
+        deletes: dict[str, list[int]] = {}
+
+        def flush():
+            nonlocal upserts, deletes, written
+            if upserts or deletes:
+                self.backend.apply(upserts, deletes)
+                written += len(upserts) + sum(map(len, deletes.values()))
+            upserts, deletes = [], {}
+
         with self.replica.engine.connect() as conn:
             dirty = affected_documents(conn, self.replica, changed)
             for kind in DOCUMENT_ENTITIES:
                 ids = sorted(dirty.get(kind, ()))
                 for start in range(0, len(ids), self.render_batch):
                     docs, gone = assemble(conn, self.replica, kind, ids[start:start + self.render_batch])
-                    self.backend.apply(docs, {kind: gone} if gone else {})
-                    written += len(docs) + len(gone)
+                    upserts += docs
+                    if gone:
+                        deletes.setdefault(kind, []).extend(gone)
+                    # A small batch becomes visible in one write (a renamed artist and its tracks
+                    # together); a large cascade is written in bounded chunks.
+                    if len(upserts) >= self.render_batch:
+                        flush()
+            flush()
         return written
 
     def follow_generation(self) -> None:

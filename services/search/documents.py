@@ -6,15 +6,16 @@ time). The price is re-rendering documents whenever a row they embed changes; `a
 out which documents that is.
 
 Rows here are "clean" rows (see `clean_row`): the columns documents need, in JSON-safe canonical
-form, whatever encoding they arrived in (Debezium event or snapshot read).
+form, whatever encoding they arrived in (Debezium event, decoded with the CDC runtime's converters,
+or a snapshot read with psycopg).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
+from cdc.consumer.value_decoding import to_date, to_datetime, to_decimal
 from services.common.formats import drf_date, drf_datetime, drf_decimal
-from services.search import source_rows as rows
 
 POST_EXCERPT_CHARS = 200  # legacy_monolith/search/serializers.py
 
@@ -61,7 +62,19 @@ class SearchDocument:
 
 # -- clean rows: the columns documents use, canonical JSON-safe values ---------------------------
 def _dt(value):
-    return drf_datetime(rows.as_datetime(value))
+    return None if value is None else drf_datetime(to_datetime(value, True))
+
+
+def _date(value):
+    return None if value is None else drf_date(to_date(value))
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+def _bool(value) -> bool:
+    return value.lower() in ("true", "t", "1") if isinstance(value, str) else bool(value)
 
 
 def _clean_genre(r):
@@ -79,7 +92,7 @@ def _clean_artist(r):
 def _clean_album(r):
     return {
         "id": r["id"], "artist_id": r["artist_id"], "title": r["title"],
-        "release_date": drf_date(rows.as_date(r.get("release_date"))),
+        "release_date": _date(r.get("release_date")),
         "cover_image_url": r.get("cover_image_url") or "",
         "created_at": _dt(r.get("created_at")), "updated_at": _dt(r.get("updated_at")),
     }
@@ -89,9 +102,8 @@ def _clean_track(r):
     return {
         "id": r["id"], "title": r["title"], "artist_id": r["artist_id"], "album_id": r.get("album_id"),
         "genre_id": r.get("genre_id"), "duration_ms": r["duration_ms"], "popularity": r.get("popularity") or 0,
-        "tempo": rows.as_float(r.get("tempo")), "energy": rows.as_float(r.get("energy")),
-        "valence": rows.as_float(r.get("valence")),
-        "price": drf_decimal(rows.as_decimal(r.get("price", 0), 2), 2),
+        "tempo": _float(r.get("tempo")), "energy": _float(r.get("energy")), "valence": _float(r.get("valence")),
+        "price": drf_decimal(to_decimal(r.get("price") or 0), 2),
         "file_path": r.get("file_path") or "",
         "created_at": _dt(r.get("created_at")), "updated_at": _dt(r.get("updated_at")),
     }
@@ -100,7 +112,7 @@ def _clean_track(r):
 def _clean_post(r):
     return {
         "id": r["id"], "author_id": r["author_id"], "title": r["title"], "body": r.get("body") or "",
-        "is_published": rows.as_bool(r.get("is_published")), "published_at": _dt(r.get("published_at")),
+        "is_published": _bool(r.get("is_published")), "published_at": _dt(r.get("published_at")),
     }
 
 

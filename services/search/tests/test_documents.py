@@ -34,7 +34,7 @@ def test_track_source_has_the_track_serializer_fields_in_order():
 
 def test_debezium_encodings_are_normalised():
     raw = {"id": 1, "title": "x", "artist_id": 1, "duration_ms": 1000, "popularity": 3,
-           "price": base64.b64encode((1234).to_bytes(2, "big", signed=True)).decode(),  # precise mode
+           "price": {"scale": 2, "value": base64.b64encode((1234).to_bytes(2, "big", signed=True)).decode()},
            "created_at": "2026-01-02T03:04:05.120000000Z",                           # nanoseconds
            "updated_at": 1_767_322_800_000_000}                                        # epoch micros
     row = documents.clean_row("catalog_track", raw)
