@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
-from services.search import documents
+from services.search import documents, metrics
 from services.search.denormalise import DOCUMENT_ENTITIES, affected_documents, assemble
 from services.search.index_backend import SearchBackend
 from services.search.replica import Replica
@@ -66,7 +66,12 @@ class SearchIndexer:
         def flush():
             nonlocal upserts, deletes, written
             if upserts or deletes:
-                self.backend.apply(upserts, deletes)
+                with metrics.INDEX_WRITE_SECONDS.time():
+                    self.backend.apply(upserts, deletes)
+                for doc in upserts:
+                    metrics.DOCUMENTS_WRITTEN.labels(doc.kind).inc()
+                for kind, ids in deletes.items():
+                    metrics.DOCUMENTS_REMOVED.labels(kind).inc(len(ids))
                 written += len(upserts) + sum(map(len, deletes.values()))
             upserts, deletes = [], {}
 
@@ -95,6 +100,7 @@ class SearchIndexer:
         with self.replica.engine.connect() as conn:
             changed = self.replica.changed_since(conn, built_from)
         count = self.reindex(changed)
+        metrics.GENERATION_SWITCHES.inc()
         logger.info("switched to index generation %s, replayed %d documents", self.backend.generation()[0], count)
 
 

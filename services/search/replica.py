@@ -70,10 +70,16 @@ class Replica:
         self.engine = create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Bring the replica's schema to the latest Alembic revision (services/search/alembic)."""
+        from pathlib import Path
+
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config(str(Path(__file__).with_name("alembic.ini")))
         with self.engine.begin() as conn:
-            if conn.execute(select(sequence.c.value).where(sequence.c.id == 1)).first() is None:
-                conn.execute(sequence.insert().values(id=1, value=0))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
