@@ -103,8 +103,8 @@ def main() -> None:
         genre = conn.execute("SELECT genre_id FROM catalog_track GROUP BY genre_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
 
     scripts = {}
-    for name, path, max_id in (("detail", "/api/v1/tracks/%%d/", max_track),
-                               ("albums", "/api/v1/artists/%%d/albums/", max_artist)):
+    for name, path, max_id in (("detail", "/api/v1/tracks/%d/", max_track),
+                               ("albums", "/api/v1/artists/%d/albums/", max_artist)):
         script = logs / f"{name}.lua"
         script.write_text(DETAIL_LUA % {"seed": 7, "path": path, "max_id": max_id})
         scripts[name] = str(script)
