@@ -29,7 +29,7 @@ def to_source(doc: SearchDocument) -> dict:
     if spec.suggest:
         body["suggest"] = doc.suggest_text
     if spec.popularity:
-        body["popularity"] = max(0, doc.popularity)
+        body["popularity"] = min(max(doc.popularity, 0), 100)
     return body
 
 
@@ -58,13 +58,17 @@ def filter_clauses(request: SearchRequest) -> list[dict]:
     return clauses
 
 
+def popularity_scaled(query: dict) -> dict:
+    """tantivy_backend.popularity_weight: score * log2(2 + popularity / 100); ln orders the same."""
+    return {"function_score": {"query": query, "field_value_factor": {
+        "field": "popularity", "factor": 0.01, "modifier": "ln2p", "missing": 0}, "boost_mode": "multiply"}}
+
+
 def search_body(request: SearchRequest) -> dict:
     must = [word_clause(request.kind, t, i == len(request.terms) - 1) for i, t in enumerate(request.terms)]
     query: dict = {"bool": {"must": must or [{"match_all": {}}], "filter": filter_clauses(request)}}
     if KINDS[request.kind].popularity:
-        # tantivy's weight_by_field: score * log2(2 + popularity); ln(2 + x) orders the same.
-        query = {"function_score": {"query": query, "field_value_factor": {"field": "popularity", "modifier": "ln2p",
-                                                                           "missing": 0}, "boost_mode": "multiply"}}
+        query = popularity_scaled(query)
     return {"query": query, "from": request.offset, "size": request.limit,
             "track_total_hits": request.count, "_source": ["source"],
             "sort": ["_score", {"id": "asc"}]}
@@ -168,8 +172,7 @@ class ElasticsearchBackend(SearchBackend):
             ]
             query: dict = {"bool": {"must": clauses}}
             if popular:
-                query = {"function_score": {"query": query, "field_value_factor": {
-                    "field": "popularity", "modifier": "ln2p", "missing": 0}, "boost_mode": "multiply"}}
+                query = popularity_scaled(query)
             response = self.client.search(index=self.alias(kind), query=query, size=limit, track_total_hits=False,
                                           _source=["source"], sort=["_score", {"id": "asc"}])
             sources = [hit["_source"]["source"] for hit in response["hits"]["hits"]]

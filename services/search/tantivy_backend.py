@@ -35,6 +35,10 @@ POINTER = "CURRENT"
 FIELD_WEIGHT = 4.0   # constant score per field boost point for an exact word match
 FUZZY_SCORE = 0.5    # a typo match counts for less than any exact match of the same word...
 PREFIX_SCORE = 0.4   # ...and a word completed from its prefix a little less again
+# A word found in at least this many documents is taken as meant: no typo expansion for it. Fuzzy
+# expansion of a common word ("love" -> live, lose, dove, move...) unions large posting lists, costs
+# most of a query's time on a million tracks, and mostly finds what the user did not type.
+KNOWN_WORD_DOCS = 3
 LIVE_WRITER_HEAP = 32_000_000
 REBUILD_WRITER_HEAP = 256_000_000
 
@@ -52,7 +56,7 @@ def build_schema(spec: KindSpec) -> tantivy.Schema:
     if spec.suggest:
         builder.add_text_field("suggest", tokenizer_name="whitespace", index_option="freq")
     if spec.popularity:
-        builder.add_unsigned_field("popularity", fast=True)
+        builder.add_float_field("popularity_weight", fast=True)
     builder.add_bytes_field("source", stored=True)
     return builder.build()
 
@@ -72,9 +76,15 @@ def to_tantivy(doc: SearchDocument, spec: KindSpec) -> tantivy.Document:
     if spec.suggest:
         out.add_text("suggest", text_analysis.word_prefixes(doc.suggest_text))
     if spec.popularity:
-        out.add_unsigned("popularity", max(0, doc.popularity))
+        out.add_float("popularity_weight", popularity_weight(doc.popularity))
     out.add_bytes("source", orjson.dumps(doc.source))
     return out
+
+
+def popularity_weight(popularity: int) -> float:
+    """0..1; tantivy multiplies a score by log2(2 + weight), so popularity moves a track by at most
+    ~1.6x: it orders hits of similar relevance, it does not beat a better match."""
+    return min(max(popularity, 0), 100) / 100
 
 
 def open_index(path: Path, spec: KindSpec) -> tantivy.Index:
@@ -211,14 +221,15 @@ class TantivyBackend(SearchBackend):
         index = self._gen.indexes[request.kind]
         spec = KINDS[request.kind]
         schema = index.schema
-        clauses = [(Occur.Must, _word_query(schema, spec, term, last=i == len(request.terms) - 1))
+        searcher = index.searcher()
+        clauses = [(Occur.Must, _word_query(schema, spec, term, last=i == len(request.terms) - 1,
+                                            fuzzy=searcher.doc_freq("all_text", term) < KNOWN_WORD_DOCS))
                    for i, term in enumerate(request.terms)]
         clauses += _filter_clauses(schema, request)
         query = Query.boolean_query(clauses) if clauses else Query.all_query()
-        searcher = index.searcher()
         result = searcher.search(
             query, limit=max(request.limit, 1), offset=request.offset, count=request.count,
-            weight_by_field="popularity" if spec.popularity else None,
+            weight_by_field="popularity_weight" if spec.popularity else None,
         )
         hits = [orjson.loads(searcher.doc(address)["source"][0]) for _, address in result.hits[: request.limit]]
         return SearchPage(count=result.count if request.count else len(hits), hits=hits)
@@ -228,7 +239,7 @@ class TantivyBackend(SearchBackend):
         index = self._gen.indexes[kind]
         schema = index.schema
         searcher = index.searcher()
-        weight = "popularity" if spec.popularity else None
+        weight = "popularity_weight" if spec.popularity else None
         exact = Query.boolean_query(
             [(Occur.Must, Query.term_query(schema, "suggest", text_analysis.prefix_term(t))) for t in terms])
         hits = searcher.search(exact, limit=limit, count=False, weight_by_field=weight).hits
@@ -241,9 +252,9 @@ class TantivyBackend(SearchBackend):
         return [Suggestion(kind, s["id"], s.get("name") or s.get("title") or "") for s in sources]
 
 
-def _word_query(schema: tantivy.Schema, spec: KindSpec, term: str, last: bool) -> Query:
+def _word_query(schema: tantivy.Schema, spec: KindSpec, term: str, last: bool, fuzzy: bool = True) -> Query:
     """One word of the query: an exact match in any field (BM25, boosted per field), or a typo-
-    tolerant match, or, for the word being typed, a completion of it."""
+    tolerant match (for words the index does not know), or, for the word being typed, a completion."""
     options = []
     for name, boost in spec.text_fields.items():
         exact = Query.term_query(schema, name, term)
@@ -252,7 +263,7 @@ def _word_query(schema: tantivy.Schema, spec: KindSpec, term: str, last: bool) -
         # matches within a field (shorter titles, rarer words first).
         options.append((Occur.Should, Query.const_score_query(exact, boost * FIELD_WEIGHT)))
         options.append((Occur.Should, exact))
-    distance = fuzzy_distance(term)
+    distance = fuzzy_distance(term) if fuzzy else 0
     if distance:
         options.append((Occur.Should, Query.const_score_query(
             Query.fuzzy_term_query(schema, "all_text", term, distance), FUZZY_SCORE)))

@@ -38,7 +38,9 @@ def monolith_rows(transactional_db):
     homogenic = make_album(bjork, title="Homogenic", release_date=date(1997, 9, 22))
     make_album(river, title="Songs of the River", release_date=date(2010, 1, 1))
     titles = ["All Is Full of Love", "Love Song", "Lovely Day", "Night of the Hunter", "Golden Hour (Remix)",
-              "River of Love", "Ça va", "love song for a river", "Night Of Nights", "Glove"]
+              "River of Love", "Ça va", "love song for a river", "Night Of Nights", "Lovers"]
+    # Not here: a word containing a query word mid-word ("Glove" for "love"): legacy's substring
+    # match finds it, word search does not, and that is outside parity (docs/search.md).
     for index, title in enumerate(titles):
         make_track(bjork if index % 3 == 0 else river if index % 3 == 1 else dj, title=title,
                    album=homogenic if index % 3 == 0 else None, genre=rock if index % 2 else None,
