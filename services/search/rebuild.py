@@ -4,6 +4,9 @@
     python -m services.search.rebuild --from snapshot      # refresh the replica from a consistent
                                                            #   snapshot of the monolith tables first
     python -m services.search.rebuild --from topics        # replay the CDC topics from the start first
+    python -m services.search.rebuild --if-needed          # only when there is no usable index (no index
+                                                           #   yet, or built by another schema version);
+                                                           #   an empty replica is filled from a snapshot
 
 Always builds a new index generation beside the live one and publishes it atomically; a running
 service switches to it and replays what changed meanwhile (index_backend.py). Safe to run while the
@@ -80,12 +83,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--from", dest="source", choices=["replica", "snapshot", "topics"], default="replica")
     parser.add_argument("--source-url", help="monolith database for --from snapshot (default MONOLITH_DATABASE_URL)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--if-needed", action="store_true", help="skip when the live index is usable")
     args = parser.parse_args(argv)
 
     settings = SearchSettings()
     replica = Replica(_sync_url(settings.database_url))
     replica.create_schema()
     backend = backend_from_settings(settings)
+    if args.if_needed:
+        if settings.backend == "tantivy":
+            from services.search.tantivy_backend import live_generation_compatible
+
+            if live_generation_compatible(settings.index_dir):
+                console.print("search index is usable: nothing to do")
+                return 0
+        with replica.engine.connect() as conn:
+            if args.source == "replica" and replica.count(conn, "track") == 0:
+                args.source = "snapshot"
     started = time.monotonic()
     if args.source == "snapshot":
         from services.search.snapshot import load_snapshot

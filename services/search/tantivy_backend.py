@@ -4,7 +4,7 @@ one on-disk index per kind of document, in generations (see index_backend.py). A
 Layout under the index directory::
 
     CURRENT                      name of the live generation (replaced atomically)
-    gen-000002/generation.json   {"built_from_seq": ...}
+    gen-000002/generation.json   {"built_from_seq": ..., "schema_version": ...}
     gen-000002/track/ ...        one tantivy index per kind
 
 Ranking: BM25 over per-field exact terms with field boosts, plus constant-score typo (fuzzy) and
@@ -32,6 +32,9 @@ from services.search.index_backend import (IndexRebuild, SearchBackend, SearchPa
                                            fuzzy_distance)
 
 POINTER = "CURRENT"
+# Bump when the schema, the analysers or what documents index change: a generation built by another
+# version cannot be opened and must be rebuilt (`python -m services.search.rebuild --if-needed`).
+SCHEMA_VERSION = 2
 FIELD_WEIGHT = 4.0   # constant score per field boost point for an exact word match
 FUZZY_SCORE = 0.5    # a typo match counts for less than any exact match of the same word...
 PREFIX_SCORE = 0.4   # ...and a word completed from its prefix a little less again
@@ -131,6 +134,21 @@ def next_generation_name(root: Path) -> str:
     return f"gen-{max(numbers, default=0) + 1:06d}"
 
 
+class IncompatibleIndex(RuntimeError):
+    pass
+
+
+def live_generation_compatible(index_dir: str | Path) -> bool:
+    """True when the index directory has a live generation this code can open."""
+    root = Path(index_dir)
+    name = read_pointer(root)
+    try:
+        meta = json.loads((root / name / "generation.json").read_text()) if name else {}
+    except FileNotFoundError:
+        return False
+    return meta.get("schema_version") == SCHEMA_VERSION
+
+
 class TantivyBackend(SearchBackend):
     name = "tantivy"
 
@@ -166,6 +184,10 @@ class TantivyBackend(SearchBackend):
     def _open_generation(self, name: str, writable: bool) -> Generation:
         path = self.root / name
         meta = json.loads((path / "generation.json").read_text())
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise IncompatibleIndex(
+                f"index generation {name} in {self.root} has schema version {meta.get('schema_version')}, this code "
+                f"needs {SCHEMA_VERSION}: run `python -m services.search.rebuild --if-needed`")
         indexes = {kind: open_index(path / kind, spec) for kind, spec in KINDS.items()}
         writers = {kind: index.writer(LIVE_WRITER_HEAP, 1) for kind, index in indexes.items()} if writable else {}
         return Generation(name, path, meta["built_from_seq"], indexes, writers)
@@ -173,7 +195,8 @@ class TantivyBackend(SearchBackend):
     @staticmethod
     def _write_generation_meta(path: Path, built_from_seq: int) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        (path / "generation.json").write_text(json.dumps({"built_from_seq": built_from_seq}))
+        (path / "generation.json").write_text(
+            json.dumps({"built_from_seq": built_from_seq, "schema_version": SCHEMA_VERSION}))
 
     def follow_generation(self) -> Optional[int]:
         name = read_pointer(self.root)

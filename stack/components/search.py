@@ -1,9 +1,10 @@
 """The search service (services/search): its replica in the database `search` of the project cluster,
 its tantivy index under the stack's state dir (kept across restarts), and its CDC feed.
 
-`prepare` creates the database; on the first start (no index yet) it fills the replica from a
-snapshot of the monolith and builds the index (`python -m services.search.rebuild --from snapshot`),
-so search answers completely before CDC streams the changes. Register it after the monolith."""
+`prepare` creates the database; when there is no usable index (first start, or an index built by an
+older schema version) it builds one (`python -m services.search.rebuild --if-needed`: from the
+replica, or from a snapshot of the monolith when the replica is empty), so search answers completely
+before CDC streams the changes. Register it after the monolith."""
 from __future__ import annotations
 
 import os
@@ -32,9 +33,8 @@ def search_env(settings: StackSettings) -> dict[str, str]:
 
 def _prepare(settings: StackSettings) -> None:
     cluster(settings).ensure_database(DATABASE)
-    if not (settings.state_dir / "search-index" / "CURRENT").exists():
-        subprocess.run([settings.python, "-m", "services.search.rebuild", "--from", "snapshot", "--no-progress"],
-                       cwd=settings.root, env={**os.environ, **search_env(settings)}, check=True)
+    subprocess.run([settings.python, "-m", "services.search.rebuild", "--if-needed", "--no-progress"],
+                   cwd=settings.root, env={**os.environ, **search_env(settings)}, check=True)
 
 
 def component(settings: StackSettings) -> Component:
