@@ -42,6 +42,11 @@ PREFIX_SCORE = 0.4   # ...and a word completed from its prefix a little less aga
 # expansion of a common word ("love" -> live, lose, dove, move...) unions large posting lists, costs
 # most of a query's time on a million tracks, and mostly finds what the user did not type.
 KNOWN_WORD_DOCS = 3
+# A word in more than this share of the documents ("the", "of") must still match, but ranks nothing:
+# one cheap clause on the catch-all field instead of scoring it in every field (Elasticsearch's
+# "common terms" idea).
+COMMON_WORD_SHARE = 0.05
+COMMON_SCORE = 0.1
 LIVE_WRITER_HEAP = 32_000_000
 REBUILD_WRITER_HEAP = 256_000_000
 
@@ -245,9 +250,16 @@ class TantivyBackend(SearchBackend):
         spec = KINDS[request.kind]
         schema = index.schema
         searcher = index.searcher()
-        clauses = [(Occur.Must, _word_query(schema, spec, term, last=i == len(request.terms) - 1,
-                                            fuzzy=searcher.doc_freq("all_text", term) < KNOWN_WORD_DOCS))
-                   for i, term in enumerate(request.terms)]
+        common = max(1, int(searcher.num_docs * COMMON_WORD_SHARE))
+        clauses = []
+        for i, term in enumerate(request.terms):
+            frequency = searcher.doc_freq("all_text", term)
+            last = i == len(request.terms) - 1
+            if frequency > common and not last:
+                word = Query.const_score_query(Query.term_query(schema, "all_text", term), COMMON_SCORE)
+            else:
+                word = _word_query(schema, spec, term, last=last, fuzzy=frequency < KNOWN_WORD_DOCS)
+            clauses.append((Occur.Must, word))
         clauses += _filter_clauses(schema, request)
         query = Query.boolean_query(clauses) if clauses else Query.all_query()
         result = searcher.search(
