@@ -36,8 +36,10 @@ def port_open(host: str, port: int) -> bool:
 
 
 def port_bindable(host: str, port: int) -> bool:
-    """Tansu binds without SO_REUSEADDR and dies with AddrInUse while the old socket lingers."""
+    """Whether a new Tansu can bind: it dies with AddrInUse while the old process still listens.
+    (Its listener sets SO_REUSEADDR like every tokio listener, so TIME_WAIT sockets do not count.)"""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
             return True

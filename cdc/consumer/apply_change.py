@@ -62,11 +62,13 @@ class ChangeApplier:
         self.bound = bind(topic_map, engine)
 
     # -- public --------------------------------------------------------------------------
-    def apply(self, events: list[ChangeEvent], poison: Iterable[tuple[ChangeEvent, PoisonEvent]] = ()) -> ApplyResult:
+    def apply(self, events: list[ChangeEvent], poison: Iterable[tuple[ChangeEvent, PoisonEvent]] = (),
+              epoch: str | None = None) -> ApplyResult:
         """Apply decoded events (and record progress past already-known poison) in one transaction.
 
         Events that cannot be applied are returned in result.poison; everything else is committed
         when this returns."""
+        self._epoch = epoch
         result = ApplyResult(poison=list(poison))
         changes = self._prepare(events, result)
         # Progress covers every message of the batch, poison included (it is dead-lettered, not lost).
@@ -90,6 +92,14 @@ class ChangeApplier:
         return result
 
     # -- internals -------------------------------------------------------------------------
+    def resume_offsets(self) -> dict[tuple[str, int], tuple[int, str | None]]:
+        """(topic, partition) -> (last applied offset, epoch) for this consumer."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(consumer_progress.c.topic, consumer_progress.c.kafka_partition,
+                                       consumer_progress.c.kafka_offset, consumer_progress.c.epoch)
+                                .where(consumer_progress.c.consumer == self.consumer_name)).all()
+        return {(t, p): (o, e) for t, p, o, e in rows}
+
     def _with_retry(self, work) -> None:
         for attempt in Retrying(retry=retry_if_exception(_transient), wait=wait_exponential(multiplier=0.2, max=5),
                                 stop=stop_after_attempt(30), reraise=True):
@@ -193,13 +203,14 @@ class ChangeApplier:
         rows = []
         for (topic, partition), event in latest.items():
             rows.append({"consumer": self.consumer_name, "topic": topic, "kafka_partition": partition,
-                         "kafka_offset": event.offset, "lsn": event.lsn, "source_ts_ms": event.source_ts_ms})
+                         "kafka_offset": event.offset, "lsn": event.lsn, "source_ts_ms": event.source_ts_ms,
+                         "epoch": getattr(self, "_epoch", None)})
             if result is not None and event.lsn is not None and (result.last_lsn is None or event.lsn > result.last_lsn):
                 result.last_lsn, result.last_source_ts_ms = event.lsn, event.source_ts_ms
         stmt = pg_insert(consumer_progress)
         conn.execute(stmt.on_conflict_do_update(
             index_elements=[consumer_progress.c.consumer, consumer_progress.c.topic, consumer_progress.c.kafka_partition],
-            set_={"kafka_offset": stmt.excluded.kafka_offset,
+            set_={"kafka_offset": stmt.excluded.kafka_offset, "epoch": stmt.excluded.epoch,
                   "lsn": stmt.excluded.lsn, "source_ts_ms": stmt.excluded.source_ts_ms,
                   "applied_at": func.now()}), rows)
 

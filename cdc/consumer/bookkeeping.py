@@ -4,10 +4,13 @@
   late, older event cannot resurrect the row). Ordering is per row: Postgres row locks serialise
   writers of one row, so LSN order is commit order for that row.
 - cdc_consumer_progress: per consumer and topic partition, the last applied Kafka offset, source
-  LSN and source commit time: what `cdc lag --target` and /metrics report."""
+  LSN and source commit time and the relay epoch it was read in: what `cdc lag --target` reports,
+  and where a consumer resumes (committed with the data, so it never runs ahead of or behind the
+  target; Kafka's committed offsets are kept too but Tansu drops commit metadata, so the epoch
+  lives here)."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Integer, MetaData, Table, Text, func
+from sqlalchemy import text, BigInteger, Boolean, Column, DateTime, Integer, MetaData, Table, Text, func
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -29,9 +32,12 @@ consumer_progress = Table(
     Column("lsn", BigInteger),
     Column("source_ts_ms", BigInteger),
     Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("epoch", Text),
 )
 
 
 def ensure_tables(engine: Engine) -> None:
     """Create the bookkeeping tables if missing (services may also own them in their Alembic history)."""
     metadata.create_all(engine, checkfirst=True)
+    with engine.begin() as conn:   # tables created before the epoch column existed
+        conn.execute(text("ALTER TABLE cdc_consumer_progress ADD COLUMN IF NOT EXISTS epoch text"))

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
@@ -45,7 +45,7 @@ def consumer_config(bootstrap_servers: str, group_id: str, **overrides) -> dict:
         "fetch.wait.max.ms": 5,
         "fetch.min.bytes": 1,
         "queued.max.messages.kbytes": 256 * 1024,
-        "topic.metadata.refresh.interval.ms": 5000,
+        "topic.metadata.refresh.interval.ms": 2000,
         "allow.auto.create.topics": False,
     }
     config.update(overrides)
@@ -58,6 +58,7 @@ class RunnerStatus:
     last_lsn: int | None = None
     last_source_ts_ms: int | None = None
     last_batch_at: float | None = None
+    events_seen: int = 0
     applied: int = 0
     dead_lettered: int = 0
     epoch: str | None = None
@@ -100,13 +101,17 @@ class ConsumerRunner:
             self.topics.append(f"{topic_map.topic_prefix}.cdc.heartbeat")
         self.dead_letters = DeadLetterPublisher(self.bootstrap_servers,
                                                 dead_letter_topic or f"{topic_map.topic_prefix}.dlq", group_id)
-        self._consumer = Consumer(consumer_config(self.bootstrap_servers, group_id, **(consumer_overrides or {})))
-        self._consumer.subscribe(self.topics)
+        self._consumer_settings = consumer_config(self.bootstrap_servers, group_id, **(consumer_overrides or {}))
         self._epoch = BrokerEpoch(self.bootstrap_servers, f"{topic_map.topic_prefix}.relay-epoch")
         self._epoch_check_secs = epoch_check_secs
-        self._next_epoch_check = 0.0
+        self._next_epoch_check = time.monotonic() + epoch_check_secs
         self._stop = threading.Event()
         self.status = RunnerStatus(group_id)
+        try:
+            self.status.epoch = self._epoch.current(timeout=5)
+        except BrokerUnavailable:
+            pass
+        self._consumer = self._subscribe()
         metrics.STALENESS.labels(group_id).set_function(
             lambda: max(0.0, time.time() - self.status.last_source_ts_ms / 1000) if self.status.last_source_ts_ms else 0.0)
 
@@ -157,10 +162,16 @@ class ConsumerRunner:
                                            "undecodable", None, None, None, None, None, None, None, message), reason))
         if not offsets:
             return None
-        result = self.applier.apply(events, poison)
+        result = self.applier.apply(events, poison, epoch=self.status.epoch)
         if result.poison:
             self.dead_letters.publish(result.poison, stop=self._stop)
-        self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
+        try:
+            self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                                  asynchronous=False)
+        except KafkaException as exc:
+            # The rows are committed in the target; a lost offset commit only means this batch may
+            # be read again (and skipped by the LSN guard). The next batch's commit covers it.
+            log.warning("offset commit failed", extra={"consumer": self.name, "error": str(exc)})
         self._account(result, events, time.monotonic() - started)
         if self.on_applied is not None:
             self.on_applied(result, events)
@@ -174,6 +185,7 @@ class ConsumerRunner:
                                ("dead_lettered", len(result.poison))):
             if count:
                 metrics.EVENTS.labels(name, outcome).inc(count)
+        self.status.events_seen += len(events) + sum(1 for e, _ in result.poison if e.op == "undecodable")
         self.status.applied += result.applied
         self.status.dead_lettered += len(result.poison)
         self.status.last_batch_at = time.time()
@@ -188,30 +200,51 @@ class ConsumerRunner:
             metrics.APPLY_LATENCY.labels(name).observe(max(0.0, time.time() - newest.source_ts_ms / 1000))
 
     # -- broker epochs ---------------------------------------------------------------------
+    # When the broker loses its data the relay starts a new epoch and snapshots into empty topics
+    # that start again at offset 0. The progress table records the epoch with each applied offset;
+    # on assignment a partition resumes after its applied offset only if that offset belongs to the
+    # current epoch, otherwise it is read from the beginning (a stale position would skip the new
+    # epoch's first events).
+    def _subscribe(self) -> Consumer:
+        consumer = Consumer(self._consumer_settings)
+        consumer.subscribe(self.topics, on_assign=self._on_assign)
+        return consumer
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        epoch = self.status.epoch
+        applied = self.applier.resume_offsets()
+        for tp in partitions:
+            known = applied.get((tp.topic, tp.partition))
+            if known is not None and (epoch is None or known[1] == epoch):
+                tp.offset = known[0] + 1
+            elif epoch is None:
+                continue              # no relay epoch known: Kafka's committed offset / earliest
+            else:
+                tp.offset = OFFSET_BEGINNING
+        consumer.assign(partitions)
+
     def _check_epoch(self) -> None:
-        """When the relay starts a new epoch (the broker lost its data and the relay re-snapshots),
-        the topics start again at offset 0: read them from the beginning, whatever offsets the
-        group had before (a stale position could otherwise skip the new epoch's first events)."""
         now = time.monotonic()
-        if now < self._next_epoch_check:
+        if self._epoch is None or now < self._next_epoch_check:
             return
         self._next_epoch_check = now + self._epoch_check_secs
         try:
             epoch = self._epoch.current(timeout=2)
         except BrokerUnavailable:
             return
-        if epoch is None:
+        if epoch is None or epoch == self.status.epoch:
             return
-        if self.status.epoch is not None and epoch != self.status.epoch:
-            log.warning("relay started a new epoch: reading all partitions from the beginning",
-                        extra={"consumer": self.name, "old_epoch": self.status.epoch, "epoch": epoch})
-            metrics.EPOCH_RESETS.labels(self.name).inc()
-            for tp in self._consumer.assignment():
-                try:
-                    self._consumer.seek(TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING))
-                except Exception as exc:   # not yet fetching: the empty group offsets start it at 0 anyway
-                    log.info("seek deferred", extra={"topic": tp.topic, "partition": tp.partition, "error": str(exc)})
-        self.status.epoch = epoch
+        previous, self.status.epoch = self.status.epoch, epoch
+        if previous is None:
+            return
+        log.warning("relay started a new epoch: re-reading every partition from the beginning",
+                    extra={"consumer": self.name, "old_epoch": previous, "epoch": epoch})
+        metrics.EPOCH_RESETS.labels(self.name).inc()
+        # Reset the positions in place. (A new consumer instance would rejoin the group, and Tansu
+        # keeps the old member as group leader until it expires, so the rejoin can hang.)
+        assigned = self._consumer.assignment()
+        if assigned:
+            self._consumer.assign([TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING) for tp in assigned])
 
     # -- lifecycle ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -223,6 +256,7 @@ class ConsumerRunner:
             self._consumer.close()
         finally:
             self.dead_letters.close()
+            self._epoch = None   # drop the AdminClient with the runner
 
     def start_background(self) -> "BackgroundConsumer":
         return BackgroundConsumer(self)

@@ -1,6 +1,8 @@
 """`python -m cdc.relay`: run the CDC relay in the foreground (the stack runs it under supervisord)."""
 from __future__ import annotations
 
+import logging
+import os
 import signal
 
 from cdc import logging_json
@@ -18,7 +20,19 @@ def main() -> None:
     # The JVM runs with -Xrs, so these Python handlers own SIGTERM/SIGINT.
     signal.signal(signal.SIGTERM, relay.request_stop)
     signal.signal(signal.SIGINT, relay.request_stop)
-    relay.run()
+    code = 0
+    try:
+        relay.run()
+    except SystemExit as stop:
+        code = int(stop.code or 0)
+    except Exception:
+        logging.getLogger("cdc.relay").exception("relay failed")
+        code = 1
+    # The engine is closed (offsets committed) or given up on (nothing unacknowledged was committed).
+    # Skip JPype's JVM shutdown: it waits for non-daemon Kafka client threads that may hang while
+    # the broker is down.
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":
