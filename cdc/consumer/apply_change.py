@@ -58,17 +58,16 @@ class ChangeApplier:
         self.engine = engine
         self.topic_map = topic_map
         self.consumer_name = consumer_name
+        self.epoch: str | None = None      # the relay epoch the runner reads in (set per batch)
         ensure_tables(engine)
         self.bound = bind(topic_map, engine)
 
     # -- public --------------------------------------------------------------------------
-    def apply(self, events: list[ChangeEvent], poison: Iterable[tuple[ChangeEvent, PoisonEvent]] = (),
-              epoch: str | None = None) -> ApplyResult:
+    def apply(self, events: list[ChangeEvent], poison: Iterable[tuple[ChangeEvent, PoisonEvent]] = ()) -> ApplyResult:
         """Apply decoded events (and record progress past already-known poison) in one transaction.
 
         Events that cannot be applied are returned in result.poison; everything else is committed
         when this returns."""
-        self._epoch = epoch
         result = ApplyResult(poison=list(poison))
         changes = self._prepare(events, result)
         # Progress covers every message of the batch, poison included (it is dead-lettered, not lost).
@@ -204,7 +203,7 @@ class ChangeApplier:
         for (topic, partition), event in latest.items():
             rows.append({"consumer": self.consumer_name, "topic": topic, "kafka_partition": partition,
                          "kafka_offset": event.offset, "lsn": event.lsn, "source_ts_ms": event.source_ts_ms,
-                         "epoch": getattr(self, "_epoch", None)})
+                         "epoch": self.epoch})
             if result is not None and event.lsn is not None and (result.last_lsn is None or event.lsn > result.last_lsn):
                 result.last_lsn, result.last_source_ts_ms = event.lsn, event.source_ts_ms
         stmt = pg_insert(consumer_progress)

@@ -73,7 +73,7 @@ class RunnerStatus:
 
 
 class ConsumerRunner:
-    def __init__(self, topic_map: TopicMap, target: Engine | str, *, group_id: str,
+    def __init__(self, topic_map: TopicMap, target: Engine | str | None, *, group_id: str,
                  bootstrap_servers: str | None = None, dead_letter_topic: str | None = None,
                  batch_size: int = 5000, poll_timeout: float = 0.5, follow_heartbeats: bool = True,
                  epoch_check_secs: float = 5.0, consumer_overrides: dict | None = None,
@@ -162,7 +162,9 @@ class ConsumerRunner:
                                            "undecodable", None, None, None, None, None, None, None, message), reason))
         if not offsets:
             return None
-        result = self.applier.apply(events, poison, epoch=self.status.epoch)
+        if hasattr(self.applier, "epoch"):
+            self.applier.epoch = self.status.epoch    # recorded with the progress rows
+        result = self.applier.apply(events, poison)
         if result.poison:
             self.dead_letters.publish(result.poison, stop=self._stop)
         try:
@@ -212,7 +214,11 @@ class ConsumerRunner:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         epoch = self.status.epoch
-        applied = self.applier.resume_offsets()
+        resume = getattr(self.applier, "resume_offsets", None)
+        if resume is None:            # a custom applier: Kafka's committed offsets / earliest
+            consumer.assign(partitions)
+            return
+        applied = resume()
         for tp in partitions:
             known = applied.get((tp.topic, tp.partition))
             if known is not None and (epoch is None or known[1] == epoch):

@@ -5,10 +5,10 @@ by adding its module here."""
 from __future__ import annotations
 
 from stack.component import Component
-from stack.components import catalog, monolith, postgres, proxy, redis, search
+from stack.components import broker, catalog, cdc_relay, monolith, postgres, proxy, redis, search
 from stack.settings import StackSettings
 
-START_ORDER = [postgres, redis, monolith, catalog, search, proxy]
+START_ORDER = [postgres, redis, broker, monolith, cdc_relay, catalog, search, proxy]
 
 
 def all_components(settings: StackSettings) -> list[Component]:
