@@ -44,7 +44,8 @@ def word_clause(kind: str, term: str, last: bool) -> dict:
         should.append({"constant_score": {"filter": {"fuzzy": {"all_text": {"value": term, "fuzziness": distance}}},
                                           "boost": FUZZY_SCORE}})
     if last:
-        should.append({"constant_score": {"filter": {"prefix": {"all_text": term}}, "boost": PREFIX_SCORE}})
+        should.append({"constant_score": {"filter": {"term": {"all_prefixes": text_analysis.prefix_term(term)}},
+                                          "boost": PREFIX_SCORE}})
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 

@@ -28,9 +28,14 @@ MAX_RESULT_WINDOW = 100_000
 
 
 def index_body(spec: KindSpec, bulk_load: bool = False) -> dict:
-    text = {"type": "text", "analyzer": text_analysis.ANALYZER_NAME, "copy_to": "all_text"}
-    properties: dict = {"id": {"type": "long"}, "all_text": {"type": "text", "analyzer": text_analysis.ANALYZER_NAME,
-                                                             "index_options": "docs", "norms": False}}
+    text = {"type": "text", "analyzer": text_analysis.ANALYZER_NAME, "copy_to": ["all_text", "all_prefixes"]}
+    properties: dict = {
+        "id": {"type": "long"},
+        "all_text": {"type": "text", "analyzer": text_analysis.ANALYZER_NAME, "index_options": "docs", "norms": False},
+        # Edge n-grams of every word: completing the word being typed is one term lookup.
+        "all_prefixes": {"type": "text", "analyzer": "vobe_prefix", "search_analyzer": text_analysis.ANALYZER_NAME,
+                         "index_options": "docs", "norms": False},
+    }
     properties.update({name: dict(text) for name in spec.text_fields})
     properties.update({name: {"type": "long"} for name in spec.integer_fields})
     properties.update({name: {"type": "keyword"} for name in spec.keyword_fields})

@@ -34,7 +34,7 @@ from services.search.index_backend import (IndexRebuild, SearchBackend, SearchPa
 POINTER = "CURRENT"
 # Bump when the schema, the analysers or what documents index change: a generation built by another
 # version cannot be opened and must be rebuilt (`python -m services.search.rebuild --if-needed`).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FIELD_WEIGHT = 4.0   # constant score per field boost point for an exact word match
 FUZZY_SCORE = 0.5    # a typo match counts for less than any exact match of the same word...
 PREFIX_SCORE = 0.4   # ...and a word completed from its prefix a little less again
@@ -47,6 +47,7 @@ KNOWN_WORD_DOCS = 3
 # "common terms" idea).
 COMMON_WORD_SHARE = 0.05
 COMMON_SCORE = 0.1
+COMMON_WORD_MIN_DOCS = 1000  # in a small index no word is too common to rank
 LIVE_WRITER_HEAP = 32_000_000
 REBUILD_WRITER_HEAP = 256_000_000
 
@@ -57,6 +58,9 @@ def build_schema(spec: KindSpec) -> tantivy.Schema:
     for name in spec.text_fields:
         builder.add_text_field(name, tokenizer_name=text_analysis.ANALYZER_NAME, index_option="freq")
     builder.add_text_field("all_text", tokenizer_name=text_analysis.ANALYZER_NAME, index_option="basic")
+    # Edge n-grams of every word: completing the word being typed is one term lookup, not a union
+    # of every term with that prefix (which made "dancing the" cost 30 ms on a million tracks).
+    builder.add_text_field("all_prefixes", tokenizer_name="whitespace", index_option="basic")
     for name in spec.integer_fields:
         builder.add_integer_field(name, indexed=True, fast=True)
     for name in spec.keyword_fields:
@@ -74,7 +78,9 @@ def to_tantivy(doc: SearchDocument, spec: KindSpec) -> tantivy.Document:
     out.add_integer("id", doc.id)
     for name in spec.text_fields:
         out.add_text(name, doc.text.get(name) or "")
-    out.add_text("all_text", " ".join(doc.text.get(name) or "" for name in spec.text_fields))
+    all_text = " ".join(doc.text.get(name) or "" for name in spec.text_fields)
+    out.add_text("all_text", all_text)
+    out.add_text("all_prefixes", text_analysis.word_prefixes(all_text))
     for name in spec.integer_fields:
         if doc.integers.get(name) is not None:
             out.add_integer(name, doc.integers[name])
@@ -250,13 +256,13 @@ class TantivyBackend(SearchBackend):
         spec = KINDS[request.kind]
         schema = index.schema
         searcher = index.searcher()
-        common = max(1, int(searcher.num_docs * COMMON_WORD_SHARE))
+        common = max(COMMON_WORD_MIN_DOCS, int(searcher.num_docs * COMMON_WORD_SHARE))
         clauses = []
         for i, term in enumerate(request.terms):
             frequency = searcher.doc_freq("all_text", term)
             last = i == len(request.terms) - 1
-            if frequency > common and not last:
-                word = Query.const_score_query(Query.term_query(schema, "all_text", term), COMMON_SCORE)
+            if frequency > common:
+                word = _common_word_query(schema, term, last)
             else:
                 word = _word_query(schema, spec, term, last=last, fuzzy=frequency < KNOWN_WORD_DOCS)
             clauses.append((Occur.Must, word))
@@ -303,9 +309,19 @@ def _word_query(schema: tantivy.Schema, spec: KindSpec, term: str, last: bool, f
         options.append((Occur.Should, Query.const_score_query(
             Query.fuzzy_term_query(schema, "all_text", term, distance), FUZZY_SCORE)))
     if last:
-        options.append((Occur.Should, Query.const_score_query(
-            Query.fuzzy_term_query(schema, "all_text", term, 0, prefix=True), PREFIX_SCORE)))
+        options.append((Occur.Should, Query.const_score_query(_completion(schema, term), PREFIX_SCORE)))
     return Query.boolean_query(options)
+
+
+def _common_word_query(schema: tantivy.Schema, term: str, last: bool) -> Query:
+    """A very common word: it must match (or, being typed, be completed), it does not rank."""
+    if last:  # the word itself is one of its completions: one posting list covers both
+        return Query.const_score_query(_completion(schema, term), COMMON_SCORE)
+    return Query.const_score_query(Query.term_query(schema, "all_text", term), COMMON_SCORE)
+
+
+def _completion(schema: tantivy.Schema, term: str) -> Query:
+    return Query.term_query(schema, "all_prefixes", text_analysis.prefix_term(term))
 
 
 def _filter_clauses(schema: tantivy.Schema, request: SearchRequest) -> list:

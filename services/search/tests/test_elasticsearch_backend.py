@@ -31,7 +31,7 @@ def test_open_creates_one_index_per_kind_behind_aliases(stub, es):
     analysis = track_index["settings"]["index"]["analysis"]
     assert analysis["analyzer"]["vobe_text"]["filter"] == ["vobe_long", "lowercase", "asciifolding"]
     properties = track_index["mappings"]["properties"]
-    assert properties["title"]["copy_to"] == "all_text"
+    assert properties["title"]["copy_to"] == ["all_text", "all_prefixes"]
     assert properties["suggest"] == {"type": "text", "analyzer": "vobe_prefix", "search_analyzer": "vobe_text"}
     assert properties["source"] == {"type": "object", "enabled": False}
     assert properties["genre_slug"] == {"type": "keyword"} and properties["year"] == {"type": "long"}
@@ -68,8 +68,8 @@ def test_search_sends_the_engine_neutral_query(stub, es):
     words = scored["query"]["bool"]["must"]
     hunter, bjo = (w["bool"]["should"] for w in words)
     assert {"constant_score": {"filter": {"fuzzy": {"all_text": {"value": "hunter", "fuzziness": 1}}}, "boost": 0.5}} in hunter
-    assert not any("prefix" in str(clause) for clause in hunter)          # only the last word is a prefix
-    assert {"constant_score": {"filter": {"prefix": {"all_text": "bjo"}}, "boost": 0.4}} in bjo
+    assert not any("all_prefixes" in str(clause) for clause in hunter)    # only the last word is a prefix
+    assert {"constant_score": {"filter": {"term": {"all_prefixes": "bjo"}}, "boost": 0.4}} in bjo
     assert scored["query"]["bool"]["filter"] == [{"range": {"year": {"gte": 1990}}}, {"term": {"genre_slug": "rock"}}]
 
 
