@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.02, help="seconds between single-row commits")
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the bulk write")
     parser.add_argument("--tx-rows", type=int, default=10_000, help="rows per transaction in the bulk write")
+    parser.add_argument("--warmup-rows", type=int, default=30_000, help="rows written (and discarded) to warm the JVM")
     parser.add_argument("--async-commit", action="store_true",
                         help="keep the stack cluster's synchronous_commit=off for the source database")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder for inspection")
@@ -137,6 +138,14 @@ def main() -> None:
                          "completion_percentage, platform, device_type) VALUES (%s, %s, now(), 1, 1.5, 'web', 'warm')",
                          (user_id, track_id))
         wait_until(lambda: warm in applied and warm in consumed, 120, 0.2, "warm-up event consumed and applied")
+        # And a bulk warm-up: a fresh JVM spends its first minute in the JIT compiler.
+        with psycopg.connect(source_url, autocommit=True) as conn:
+            conn.execute("INSERT INTO listening_listenevent (user_id, track_id, played_at, play_duration_ms, "
+                         "completion_percentage, platform, device_type) SELECT %s, %s, now(), g, 1.5, 'web', 'warm' "
+                         "FROM generate_series(1, %s) g", (user_id, track_id, args.warmup_rows))
+        with psycopg.connect(target_url) as conn:
+            wait_until(lambda: conn.execute("SELECT count(*) FROM listening_listenevent").fetchone()[0] >= args.warmup_rows + 1,
+                       600, 0.2, "warm-up rows applied")
         time.sleep(2)
 
         # --- latency: single-row commits
@@ -177,7 +186,7 @@ def main() -> None:
         def target_rows() -> int:
             with psycopg.connect(target_url) as conn:
                 return conn.execute("SELECT count(*) FROM listening_listenevent").fetchone()[0]
-        wait_until(lambda: target_rows() >= args.rows + 1, 600, 0.05, "bulk rows applied")
+        wait_until(lambda: target_rows() >= args.rows + args.warmup_rows + 1, 600, 0.05, "bulk rows applied")
         done = time.time()
         assert table_checksum(source_url, "listening_listenevent") == table_checksum(target_url, "listening_listenevent")
         stop.set()
