@@ -6,7 +6,7 @@ schema (Django migrations), Tansu, the relay (`python -m cdc.relay`, its own slo
 ConsumerRunner applying to a target database. Prints its figures next to the naive relay's
 (issue 3: 13 ms p50 / 32 ms p99, ~3,000 rows/s).
 
-    .venv/bin/python benchmarks/cdc/bench_cdc.py [--writes 300] [--rows 100000]
+    ./dev bench cdc [--writes 300] [--rows 100000]     (or .venv/bin/python benchmarks/cdc/run.py)
 """
 from __future__ import annotations
 
