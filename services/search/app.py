@@ -70,9 +70,9 @@ def _sync_url(url: str) -> str:
 
 def main() -> None:
     """Entry point for `python -m services.search.app` (the stack runs it under uvicorn)."""
-    import uvicorn
-
     import os
+
+    import uvicorn
 
     uvicorn.run(build_app(), host=os.environ.get("SEARCH_HOST", "127.0.0.1"),
                 port=int(os.environ.get("SEARCH_PORT", "8102")), log_config=None)

@@ -11,7 +11,7 @@ SQLAlchemy Core, so the same code runs on the service's Postgres database and on
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator, Mapping, Optional
+from typing import Iterable, Iterator, Optional
 
 from sqlalchemy import (BigInteger, Boolean, Column, Index, MetaData, Table, Text, create_engine, func,
                         select, update)
