@@ -36,9 +36,10 @@ def to_source(doc: SearchDocument) -> dict:
 def word_clause(kind: str, term: str, last: bool) -> dict:
     spec = KINDS[kind]
     should: list[dict] = []
-    for name, boost in spec.text_fields.items():
+    for position, (name, boost) in enumerate(spec.text_fields.items()):
         should.append({"constant_score": {"filter": {"term": {name: term}}, "boost": boost * FIELD_WEIGHT}})
-        should.append({"term": {name: term}})
+        if position == 0:  # BM25 on the main field only, as in tantivy_backend._word_query
+            should.append({"term": {name: term}})
     distance = fuzzy_distance(term)
     if distance:
         should.append({"constant_score": {"filter": {"fuzzy": {"all_text": {"value": term, "fuzziness": distance}}},

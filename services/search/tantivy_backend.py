@@ -297,13 +297,15 @@ def _word_query(schema: tantivy.Schema, spec: KindSpec, term: str, last: bool, f
     """One word of the query: an exact match in any field (BM25, boosted per field), or a typo-
     tolerant match (for words the index does not know), or, for the word being typed, a completion."""
     options = []
-    for name, boost in spec.text_fields.items():
+    for position, (name, boost) in enumerate(spec.text_fields.items()):
         exact = Query.term_query(schema, name, term)
         # Which field matched is decided by a constant per field (BM25's per-field idf would let a
-        # word that is rare among artist names outrank the same word in a title); BM25 then orders
-        # matches within a field (shorter titles, rarer words first).
+        # word that is rare among artist names outrank the same word in a title); BM25 on the main
+        # field (the first: title or name) then orders its matches, shorter titles first. Scoring
+        # BM25 in every field as well cost a third of the query time for no visible ranking gain.
         options.append((Occur.Should, Query.const_score_query(exact, boost * FIELD_WEIGHT)))
-        options.append((Occur.Should, exact))
+        if position == 0:
+            options.append((Occur.Should, exact))
     distance = fuzzy_distance(term) if fuzzy else 0
     if distance:
         options.append((Occur.Should, Query.const_score_query(
