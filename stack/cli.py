@@ -31,9 +31,11 @@ def _write_config(settings: StackSettings, components: list[Component]) -> None:
 
 def _bring_up(supervisor: Supervisor, component: Component) -> None:
     click.echo(f"- {component.name}: ", nl=False)
-    if component.prepare:
-        component.prepare()
-    supervisor.start(component.name)
+    # A running component is left alone: its set-up already ran before it started.
+    if supervisor.state(component.name) != "RUNNING":
+        if component.prepare:
+            component.prepare()
+        supervisor.start(component.name)
     if component.ready and not wait_until(component.ready, component.start_timeout):
         log = supervisor.settings.log_dir / f"{component.name}.log"
         tail = log.read_text()[-3000:] if log.exists() else ""
