@@ -9,6 +9,7 @@ import glob
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class PostgresCluster:
     # -- lifecycle -------------------------------------------------------------------------
     def initialise(self) -> bool:
         """Create the cluster if it does not exist yet; returns True when it was created."""
+        self._let_server_user_reach(self.data_dir.parent)
         for folder in (self.data_dir.parent, self.socket_dir, self.log_file.parent):
             folder.mkdir(parents=True, exist_ok=True)
             self._hand_to_server_user(folder)
@@ -153,6 +155,20 @@ class PostgresCluster:
             "host replication all 127.0.0.1/32 trust\n"
         )
         self._hand_to_server_user(hba)
+
+    @staticmethod
+    def _let_server_user_reach(folder: Path) -> None:
+        """A checkout in a private folder (mktemp -d makes 0700) hides the cluster from the server's
+        OS user; grant traverse-only permission (o+x, no listing or reading) on such ancestors."""
+        if os.geteuid() != 0:
+            return
+        server_uid = pwd.getpwnam(SERVER_OS_USER).pw_uid
+        for ancestor in [folder, *folder.parents]:
+            if not ancestor.exists():
+                continue
+            info = ancestor.stat()
+            if info.st_uid != server_uid and not info.st_mode & stat.S_IXOTH:
+                ancestor.chmod(stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
 
     @staticmethod
     def _hand_to_server_user(path: Path) -> None:
