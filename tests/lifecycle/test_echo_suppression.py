@@ -1,13 +1,11 @@
-"""Flip back to legacy while a service write is still in the outbox (runbook section 3.2): the
-monolith's newer write to the same row must win on both sides. Postgres only (no broker): the
-reverse sync and the echo filter of the forward apply are called directly, as in
-services/catalog/tests/test_write_sync.py.
+"""Echo suppression and the reverse sync's guards around a flip back to legacy (runbook section
+3.2), on real Postgres (no broker): the reverse sync and the echo filter of the forward apply are
+called directly, as in services/catalog/tests/test_write_sync.py, with the CDC events Debezium would
+stream for the monolith's transactions (source.txId is the transaction's 32-bit xid).
 
-Known bug, kept as a strict xfail so it turns red once fixed: the echo filter treats *any* CDC event
-for a row that has an outbox entry not yet marked echoed as the service's own echo. When the reverse
-sync's upsert is a no-op (the monolith row is newer, so its `updated_at` guard skips it), no echo is
-ever produced; the monolith's own newer change is then skipped as if it were the echo, and the
-service keeps the older service write for good."""
+An event is an echo only if it comes from the monolith transaction the reverse sync made for that
+row; a monolith change made after a flip back must win on both sides, even for a row the service
+wrote, and whether or not the service's write is still in the outbox."""
 from __future__ import annotations
 
 import json
@@ -21,6 +19,8 @@ from services.catalog.sync.forward import echo_filter
 from services.catalog.sync.reverse import apply_pending
 from services.catalog.sync.snapshot import copy_snapshot
 from tests.parity import processes
+
+LSN = iter(range(10**12, 10**13))
 
 
 @pytest.fixture(scope="module")
@@ -36,30 +36,104 @@ def databases(pg_port):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.mark.xfail(strict=True, reason="echo filter skips the monolith's newer write when the outbox replay was "
-                                       "a no-op (services/catalog/sync/forward.py echo_filter)")
-def test_monolith_write_after_flip_back_is_not_taken_for_an_echo(databases):
-    monolith, catalog = databases
+@pytest.fixture
+def keep(databases):
+    engine = create_engine(databases[1].replace("postgresql://", "postgresql+psycopg://", 1))
+    yield echo_filter(engine)
+    engine.dispose()
+
+
+def service_write(catalog: str, table: str, row_id: int, changes: str, before: bool = False) -> int:
+    """What the API does: change the row and record it in the outbox in one transaction."""
     with psycopg.connect(catalog) as conn:
-        track_id = conn.execute("SELECT id FROM catalog_track ORDER BY id LIMIT 1").fetchone()[0]
-        # The service's write (what the API does: the row and its outbox entry in one transaction).
-        conn.execute("UPDATE catalog_track SET title = 'service write', updated_at = now() WHERE id = %s", (track_id,))
-        row = conn.execute("SELECT to_jsonb(t) FROM catalog_track t WHERE id = %s", (track_id,)).fetchone()[0]
-        conn.execute("INSERT INTO catalog_outbox (table_name, row_id, op, row, created_at, echoed) "
-                     "VALUES ('catalog_track', %s, 'upsert', %s, now(), false)", (track_id, json.dumps(row)))
-    # Writes flipped back to legacy; the monolith changes the same row before the outbox is replayed.
+        image = conn.execute(f"SELECT to_jsonb(t) FROM {table} t WHERE id = %s", (row_id,)).fetchone()[0]
+        conn.execute(f"UPDATE {table} SET {changes} WHERE id = %s", (row_id,))
+        row = conn.execute(f"SELECT to_jsonb(t) FROM {table} t WHERE id = %s", (row_id,)).fetchone()[0]
+        return conn.execute("INSERT INTO catalog_outbox (table_name, row_id, op, row, before, created_at, echoed) "
+                            "VALUES (%s, %s, 'upsert', %s, %s, now(), false) RETURNING id",
+                            (table, row_id, json.dumps(row), json.dumps(image) if before else None)).fetchone()[0]
+
+
+def monolith_change(monolith: str, table: str, row_id: int, statement: str) -> ChangeEvent:
+    """Run `statement` in the monolith and return the CDC event Debezium streams for it."""
     with psycopg.connect(monolith) as conn:
-        conn.execute("UPDATE catalog_track SET title = 'monolith write', updated_at = now() + interval '1 second' "
-                     "WHERE id = %s", (track_id,))
+        conn.execute(statement, (row_id,))
+        xid = conn.execute("SELECT txid_current() % 4294967296").fetchone()[0]
+        row = conn.execute(f"SELECT to_jsonb(t) FROM {table} t WHERE id = %s", (row_id,)).fetchone()
+    op, after, before = ("d", None, {"id": row_id}) if row is None else ("u", row[0], None)
+    return ChangeEvent(f"vobe.public.{table}", 0, next(LSN), {"id": row_id}, op, before, after, next(LSN), 0, None,
+                       f"public.{table}", xid)
+
+
+def recorded_echo(catalog: str, outbox_id: int) -> int:
+    with psycopg.connect(catalog) as conn:
+        return conn.execute("SELECT xid FROM catalog_outbox_echo WHERE outbox_id = %s", (outbox_id,)).fetchone()[0]
+
+
+def echoed(catalog: str, outbox_id: int) -> bool:
+    with psycopg.connect(catalog) as conn:
+        return conn.execute("SELECT echoed FROM catalog_outbox WHERE id = %s", (outbox_id,)).fetchone()[0]
+
+
+def first_id(url: str, table: str, offset: int) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(f"SELECT id FROM {table} ORDER BY id OFFSET %s LIMIT 1", (offset,)).fetchone()[0]
+
+
+def test_monolith_write_after_flip_back_is_not_taken_for_an_echo(databases, keep):
+    monolith, catalog = databases
+    track_id = first_id(catalog, "catalog_track", 0)
+    entry = service_write(catalog, "catalog_track", track_id, "title = 'service write', updated_at = now()")
+    # Writes flipped back to legacy; the monolith changes the same row before the outbox is replayed.
+    event = monolith_change(monolith, "catalog_track", track_id,
+                            "UPDATE catalog_track SET title = 'monolith write', "
+                            "updated_at = now() + interval '1 second' WHERE id = %s")
     assert apply_pending(catalog, monolith) == 1
     with psycopg.connect(monolith) as conn:   # the newer monolith write wins there (updated_at guard)
         assert conn.execute("SELECT title FROM catalog_track WHERE id = %s", (track_id,)).fetchone()[0] == "monolith write"
+    # The replay changed nothing, so no echo will come back: the entry is settled at once.
+    assert echoed(catalog, entry)
+    # Debezium streams the monolith's own change; it is not an echo and must be applied.
+    assert keep([event]) == [event]
 
-    # Debezium then streams the monolith's own change; it is not an echo and must be applied.
-    event = ChangeEvent("vobe.public.catalog_track", 0, 1, {"id": track_id}, "u", None,
-                        {"id": track_id, "title": "monolith write"}, 10**12, 0, None, "public.catalog_track", 1)
-    engine = create_engine(catalog.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
-        assert echo_filter(engine)([event]) == [event]
-    finally:
-        engine.dispose()
+
+def test_echo_is_suppressed_and_a_later_monolith_change_of_the_row_applied(databases, keep):
+    monolith, catalog = databases
+    track_id = first_id(catalog, "catalog_track", 1)
+    entry = service_write(catalog, "catalog_track", track_id, "title = 'service write', updated_at = now()")
+    assert apply_pending(catalog, monolith) == 1
+    assert not echoed(catalog, entry)
+    with psycopg.connect(monolith) as conn:
+        row = conn.execute("SELECT to_jsonb(t) FROM catalog_track t WHERE id = %s", (track_id,)).fetchone()[0]
+    assert row["title"] == "service write"
+    echo = ChangeEvent("vobe.public.catalog_track", 0, next(LSN), {"id": track_id}, "u", None, row, next(LSN), 0,
+                       None, "public.catalog_track", recorded_echo(catalog, entry))
+    # Flipped back before the echo arrived: the monolith changes the same row.
+    update = monolith_change(monolith, "catalog_track", track_id,
+                             "UPDATE catalog_track SET title = 'monolith write', updated_at = now() WHERE id = %s")
+
+    position_only, applied = keep([echo, update])
+    # The echo is applied as nothing, but its offset and LSN still count as consumed.
+    assert position_only.is_tombstone and (position_only.offset, position_only.lsn) == (echo.offset, echo.lsn)
+    assert applied == update
+    assert echoed(catalog, entry)
+    # Replayed after a crash (offsets not committed), the same batch gets the same decision.
+    position_only, applied = keep([echo, update])
+    assert position_only.is_tombstone and applied == update
+
+
+def test_genre_replay_does_not_overwrite_a_newer_monolith_change(databases, keep):
+    """Genres have no updated_at; the replay is a compare-and-set on the row the service had."""
+    monolith, catalog = databases
+    changed_id, untouched_id = first_id(catalog, "catalog_genre", 0), first_id(catalog, "catalog_genre", 1)
+    lost = service_write(catalog, "catalog_genre", changed_id, "description = 'service write'", before=True)
+    kept = service_write(catalog, "catalog_genre", untouched_id, "description = 'service write'", before=True)
+    event = monolith_change(monolith, "catalog_genre", changed_id,
+                            "UPDATE catalog_genre SET description = 'monolith write' WHERE id = %s")
+    assert apply_pending(catalog, monolith) == 2
+    with psycopg.connect(monolith) as conn:
+        descriptions = dict(conn.execute("SELECT id, description FROM catalog_genre WHERE id = ANY(%s)",
+                                         ([changed_id, untouched_id],)).fetchall())
+    assert descriptions == {changed_id: "monolith write", untouched_id: "service write"}
+    assert echoed(catalog, lost) and not echoed(catalog, kept)
+    assert keep([event]) == [event]

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.genre.models import ORDERING_FIELDS, Genre
-from services.catalog.sync.outbox import record_delete, record_upsert
+from services.catalog.sync.outbox import record_delete, record_upsert, row_values
 from services.catalog.track.models import Track
 from services.common.errors import not_found_for
 from services.common.fields import CharField, Invalid, slug_check, validate
@@ -56,13 +56,16 @@ async def save(session: AsyncSession, data: Any, genre: Genre | None = None, par
         "name": _unique(session, Genre.name, "name", exclude),
         "slug": _unique(session, Genre.slug, "slug", exclude),
     })
+    # Genres have no updated_at: the reverse sync overwrites the monolith's row only if it still
+    # is what the service had before this write (sync/reverse.py).
+    before = row_values(genre) if genre is not None else None
     if genre is None:
         genre = Genre(description="")
         session.add(genre)
     for key, value in values.items():
         setattr(genre, key, value)
     await session.flush()
-    record_upsert(session, genre)
+    record_upsert(session, genre, before=before)
     await session.commit()
     return genre
 

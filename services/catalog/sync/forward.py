@@ -5,24 +5,27 @@ applied by primary key with its LSN guard, dead-lettering and offset handling. T
 declares the mapping and adds the catalog's two concerns:
 
 - echo suppression: once writes are cut over, the reverse sync (sync/reverse.py) replays the
-  service's writes into the monolith, and Debezium streams them back. An event for a row that still
-  has outbox entries not yet echoed is the service's own change coming back (or older than it), so it
-  is skipped and the entry marked echoed - this is the origin marker that stops loops;
+  service's writes into the monolith, and Debezium streams them back. An event is an echo only if
+  it comes from a monolith transaction the reverse sync made for that very row (its source.txId is
+  recorded in catalog_outbox_echo before that transaction commits); echoes are not applied (the
+  service already has the row, possibly newer) and their outbox entries are marked echoed. Every
+  other event is a genuine monolith change and is applied, even for a row the service wrote;
 - the last applied source LSN, recorded in catalog_sync_state for /internal/sync-status.
 
 Run beside the API:  python -m services.catalog.sync.forward
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
+from typing import Optional
 
-from sqlalchemy import and_, create_engine, select, text, update
+from sqlalchemy import create_engine, select, text, update
 
 from services.catalog.config import get_settings
-from services.catalog.sync.models import SyncState
-from services.catalog.sync.outbox import OutboxEntry
+from services.catalog.sync.outbox import OutboxEcho, OutboxEntry
 from services.common.database import async_url
 
 log = logging.getLogger("catalog.sync.forward")
@@ -43,33 +46,41 @@ def topic_map(prefix: str):
     return TopicMap(prefix, [TableMapping(source, target) for source, target in MIRRORED.items()])
 
 
+XID_MASK = 0xFFFFFFFF     # Debezium reports the 32-bit xid
+
+
+def _echo_key(event) -> Optional[tuple[int, str, int]]:
+    """(xid, service table, row id) of a row change, the key an echo is recorded under."""
+    if event.is_tombstone or event.table not in MIRRORED or event.tx_id is None:
+        return None
+    row = event.row or event.key or {}
+    return (event.tx_id & XID_MASK, MIRRORED[event.table], int(row["id"])) if "id" in row else None
+
+
+def _position_only(event):
+    """The echo as a tombstone: the runtime then applies nothing for it but still records its offset
+    and LSN, so the sync position keeps advancing while only echoes flow."""
+    return dataclasses.replace(event, op="tombstone")
+
+
 def echo_filter(engine):
-    """Split a batch into events to apply and echoes of the service's own writes."""
+    """Replace the echoes of the service's own writes in a batch by position-only events."""
 
     def keep(events):
-        candidates = [e for e in events if not e.is_tombstone and e.table in MIRRORED and e.row]
-        if not candidates:
-            return events
-        keys = {(MIRRORED[e.table], int(e.row["id"])) for e in candidates if "id" in e.row}
-        if not keys:
+        keys = [_echo_key(e) for e in events]
+        marked = {k for k in keys if k is not None}
+        if not marked:
             return events
         with engine.begin() as conn:
-            outstanding = conn.execute(
-                select(OutboxEntry.table_name, OutboxEntry.row_id, OutboxEntry.id).where(
-                    OutboxEntry.echoed.is_(False),
-                    OutboxEntry.row_id.in_([k[1] for k in keys]),
-                )).all()
-            owned = {(t, r) for t, r, _ in outstanding if (t, r) in keys}
-            if not owned:
+            known = conn.execute(select(OutboxEcho.xid, OutboxEcho.table_name, OutboxEcho.row_id, OutboxEcho.outbox_id)
+                                 .where(OutboxEcho.xid.in_({xid for xid, _, _ in marked}))).all()
+            echoes = {(xid, table, row_id): outbox_id for xid, table, row_id, outbox_id in known
+                      if (xid, table, row_id) in marked}
+            if not echoes:
                 return events
-            applied = [i for t, r, i in outstanding if (t, r) in owned]
-            # Everything the service wrote for these rows and has already pushed is now echoed.
-            conn.execute(update(OutboxEntry).where(OutboxEntry.id.in_(applied), OutboxEntry.applied_at.isnot(None))
-                         .values(echoed=True))
-        kept = [e for e in events if e.is_tombstone or e.table not in MIRRORED or not e.row
-                or (MIRRORED[e.table], int(e.row.get("id", -1))) not in owned]
-        log.info("skipped echoes of service writes", extra={"skipped": len(events) - len(kept)})
-        return kept
+            conn.execute(update(OutboxEntry).where(OutboxEntry.id.in_(set(echoes.values()))).values(echoed=True))
+        log.info("skipped echoes of service writes", extra={"skipped": sum(k in echoes for k in keys)})
+        return [_position_only(e) if k in echoes else e for e, k in zip(events, keys)]
 
     return keep
 

@@ -67,18 +67,26 @@ async def test_write_is_replayed_into_the_monolith_once(databases, client):
         # The monolith's next insert gets a fresh id.
         assert conn.execute("SELECT last_value FROM catalog_genre_id_seq").fetchone()[0] >= genre_id
 
+    with psycopg.connect(catalog) as conn:
+        xid = conn.execute("SELECT xid FROM catalog_outbox_echo WHERE table_name = 'catalog_genre' AND row_id = %s",
+                           (genre_id,)).fetchone()[0]
     engine = create_engine(catalog.replace("postgresql://", "postgresql+psycopg://"))
     keep = echo_filter(engine)
     echo = ChangeEvent("vobe.public.catalog_genre", 0, 1, {"id": genre_id}, "c", None,
                        {"id": genre_id, "name": "Sync Test", "slug": "sync-test", "description": ""},
-                       10, 0, None, "public.catalog_genre", 1)
+                       10, 0, None, "public.catalog_genre", xid)
     other = ChangeEvent("vobe.public.catalog_genre", 0, 2, {"id": 1}, "u", None,
-                        {"id": 1, "name": "x", "slug": "x", "description": ""}, 11, 0, None, "public.catalog_genre", 2)
-    assert keep([echo, other]) == [other]
+                        {"id": 1, "name": "x", "slug": "x", "description": ""}, 11, 0, None, "public.catalog_genre", xid + 1)
+    position_only, kept = keep([echo, other])
+    assert position_only.is_tombstone and (position_only.offset, position_only.lsn) == (1, 10)
+    assert kept is other
     with psycopg.connect(catalog) as conn:
         assert conn.execute("SELECT bool_and(echoed) FROM catalog_outbox WHERE row_id = %s", (genre_id,)).fetchone()[0]
-    # Once echoed, later monolith changes of that row apply normally again.
-    assert keep([echo]) == [echo]
+    # A later monolith change of that row (another transaction) is applied normally.
+    later = ChangeEvent("vobe.public.catalog_genre", 0, 3, {"id": genre_id}, "u", None,
+                        {"id": genre_id, "name": "Renamed", "slug": "sync-test", "description": ""},
+                        12, 0, None, "public.catalog_genre", xid + 2)
+    assert keep([later]) == [later]
     engine.dispose()
 
 
