@@ -114,11 +114,11 @@ def compare_bodies(legacy_body: bytes, candidate_body: bytes, profile: ComparePr
 
 def compare_documents(legacy_doc: Any, candidate_doc: Any, profile: CompareProfile) -> list[Difference]:
     """Field-by-field differences between two parsed JSON documents under the profile."""
-    legacy_orders: dict[tuple, list] = {}
-    candidate_orders: dict[tuple, list] = {}
-    left = _normalise(legacy_doc, (), profile, legacy_orders)
-    right = _normalise(candidate_doc, (), profile, candidate_orders)
-    differences = _order_differences(legacy_orders, candidate_orders)
+    legacy_notes, candidate_notes = _Notes(), _Notes()
+    left = _normalise(legacy_doc, (), profile, legacy_notes)
+    right = _normalise(candidate_doc, (), profile, candidate_notes)
+    differences = _missing_from_supersets(legacy_notes.supersets, candidate_notes.supersets)
+    differences += _order_differences(legacy_notes.orders, candidate_notes.orders)
     if left == right:
         return differences
     tree = DeepDiff(left, right, view="tree", custom_operators=[_ToleranceOperator(profile)])
@@ -174,33 +174,84 @@ def _decoded_body(response: ResponseSnapshot) -> bytes:
     return response.body
 
 
-def _normalise(value: Any, location: tuple, profile: CompareProfile, orders: dict) -> Any:
+@dataclass(slots=True)
+class _Notes:
+    """What normalising one side leaves for the comparison of both: the key order of ordered keyed
+    arrays, and each superset array as (its normalised mapping, whether it is the whole result)."""
+
+    orders: dict[tuple, list] = field(default_factory=dict)
+    supersets: dict[tuple, tuple[dict, bool]] = field(default_factory=dict)
+
+
+def _normalise(value: Any, location: tuple, profile: CompareProfile, notes: _Notes, parent: Any = None) -> Any:
     """Drop ignored fields and turn keyed arrays into mappings keyed by `ItemKey`.
 
     Keyed arrays are then compared element by element whatever their order; their order is checked
     separately (unless the profile says it does not matter) so one moved element is reported as one
-    `order` difference rather than as every element changing."""
+    `order` difference rather than as every element changing. `parent` is the object holding `value`
+    (a superset array's total is a sibling field, read before `ignore` removes it)."""
     if isinstance(value, dict):
         ignored = profile.ignored
         return {
-            key: _normalise(item, location + (key,), profile, orders)
+            key: _normalise(item, location + (key,), profile, notes, value)
             for key, item in value.items()
             if not (ignored and ignored.contains(location + (key,)))
         }
     if isinstance(value, list):
+        superset = profile.superset_arrays
+        rule = superset.value_for(location, profile.superset) if superset else None
+        if rule is not None:
+            keys = _element_keys(value, rule.key)
+            if keys is not None:
+                mapping = {key: _normalise(item, location + (key,), profile, notes) for key, item in zip(keys, value)}
+                notes.supersets[location] = (mapping, _whole_result(value, parent, rule.total))
+                return mapping
         keyed = profile.keyed_arrays
         key_field = keyed.value_for(location, profile.array_keys) if keyed else None
         if key_field is not None:
             keys = _element_keys(value, key_field)
             if keys is not None:
                 if not (profile.unordered_arrays and profile.unordered_arrays.contains(location)):
-                    orders[location] = keys
-                return {key: _normalise(item, location + (key,), profile, orders) for key, item in zip(keys, value)}
-        items = [_normalise(item, location + (index,), profile, orders) for index, item in enumerate(value)]
+                    notes.orders[location] = keys
+                return {key: _normalise(item, location + (key,), profile, notes) for key, item in zip(keys, value)}
+        items = [_normalise(item, location + (index,), profile, notes) for index, item in enumerate(value)]
         if profile.unordered_arrays and profile.unordered_arrays.contains(location):
             items.sort(key=lambda item: orjson.dumps(item, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
         return items
     return value
+
+
+def _whole_result(items: list, parent: Any, total_field: Optional[str]) -> bool:
+    """Whether a legacy array is its whole result: no total named, or a total not larger than it.
+    A total that is missing or not a number cannot prove a page, so the array counts as whole."""
+    if total_field is None or not isinstance(parent, dict):
+        return True
+    total = parent.get(total_field)
+    if isinstance(total, bool) or not isinstance(total, int):
+        return True
+    return total <= len(items)
+
+
+def _missing_from_supersets(legacy: dict, candidate: dict) -> list[Difference]:
+    """Reduce each superset array pair (in place) to the elements on both sides, which are then
+    compared in full, and report each legacy element the candidate lacks as `removed` (here, so it
+    is one difference per element whatever DeepDiff makes of two mappings with little in common).
+    The candidate's extra elements are not differences; nor are the legacy elements it lacks when
+    the legacy array is one page of a larger result (they may be on another page)."""
+    differences = []
+    for location, (candidate_items, _) in candidate.items():
+        if location not in legacy:
+            continue  # not a keyed array on the legacy side: compared as usual
+        legacy_items, whole = legacy[location]
+        for key in [k for k in candidate_items if k not in legacy_items]:
+            del candidate_items[key]
+        for key in [k for k in legacy_items if k not in candidate_items]:
+            if whole:
+                element = location + (key,)
+                differences.append(Difference(render_field(element), render_location(element), "removed",
+                                              preview(legacy_items[key]), ABSENT))
+            del legacy_items[key]
+    return differences
 
 
 def _element_keys(items: list, key_field: str) -> Optional[list[ItemKey]]:

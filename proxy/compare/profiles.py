@@ -21,6 +21,21 @@ def _check_paths(paths):
     return paths
 
 
+class SupersetRule(BaseModel):
+    """An array the candidate may extend: every legacy element (matched by `key`) must be present,
+    elements only the candidate has are not differences, order is not compared."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    total: Optional[str] = Field(
+        default=None,
+        description="sibling field holding the size of the whole legacy result (e.g. a DRF page's `count`); "
+                    "when it exceeds the array's length the legacy array is one page of a larger result, so "
+                    "a legacy element the candidate lacks may be on another page and is not a difference",
+    )
+
+
 class CompareProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -38,6 +53,11 @@ class CompareProfile(BaseModel):
     unordered: list[str] = Field(
         default_factory=list, description="arrays (JSON paths) whose element order is not compared"
     )
+    superset: dict[str, SupersetRule] = Field(
+        default_factory=dict,
+        description="JSON path of an array -> its key field (or {key, total}): the candidate's array must "
+                    "contain every legacy element; extra candidate elements and order are not compared",
+    )
     numeric_tolerance: dict[str, float] = Field(
         default_factory=dict, description="JSON path -> largest absolute difference tolerated"
     )
@@ -52,6 +72,14 @@ class CompareProfile(BaseModel):
     def _check_mapping_paths(cls, value: dict):
         _check_paths(value.keys())
         return value
+
+    @field_validator("superset", mode="before")
+    @classmethod
+    def _superset_rules(cls, value):
+        if not isinstance(value, Mapping):
+            return value
+        _check_paths(value.keys())
+        return {path: {"key": rule} if isinstance(rule, str) else rule for path, rule in value.items()}
 
     @field_validator("headers")
     @classmethod
@@ -69,6 +97,7 @@ class CompareProfile(BaseModel):
     _ignored: PathSet = PrivateAttr()
     _keyed: PathSet = PrivateAttr()
     _unordered: PathSet = PrivateAttr()
+    _superset: PathSet = PrivateAttr()
     _numeric: PathSet = PrivateAttr()
     _time: PathSet = PrivateAttr()
 
@@ -76,6 +105,7 @@ class CompareProfile(BaseModel):
         self._ignored = PathSet(self.ignore)
         self._keyed = PathSet(self.array_keys)
         self._unordered = PathSet(self.unordered)
+        self._superset = PathSet(self.superset)
         self._numeric = PathSet(self.numeric_tolerance)
         self._time = PathSet(self.time_tolerance)
 
@@ -90,6 +120,10 @@ class CompareProfile(BaseModel):
     @property
     def unordered_arrays(self) -> PathSet:
         return self._unordered
+
+    @property
+    def superset_arrays(self) -> PathSet:
+        return self._superset
 
     @property
     def numeric_paths(self) -> PathSet:

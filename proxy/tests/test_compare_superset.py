@@ -1,0 +1,87 @@
+"""The `superset` profile option: the candidate's array must hold every legacy element (by key);
+what the candidate has in addition, and the order, are not differences."""
+import pytest
+
+from proxy.compare import compare_documents, load_profiles
+
+
+def profile(**body):
+    return load_profiles({"p": body})["p"]
+
+
+def found(legacy, candidate, p):
+    return sorted((d.kind, d.path) for d in compare_documents(legacy, candidate, p))
+
+
+def page(*ids, count=None, title="t"):
+    return {"count": len(ids) if count is None else count, "results": [{"id": i, "title": title} for i in ids]}
+
+
+SUPERSET = profile(superset={"$.results": "id"})
+PAGED = profile(superset={"$.results": {"key": "id", "total": "count"}}, ignore=["$.count"])
+
+
+def test_extra_candidate_elements_and_order_are_not_differences():
+    assert found(page(1, 2), page(3, 2, 4, 1), SUPERSET) == [("changed", "$.count")]
+    assert found(page(1, 2), page(3, 2, 4, 1), PAGED) == []
+
+
+def test_a_legacy_element_the_candidate_lacks_is_removed():
+    assert found(page(1, 2), page(2, 3), PAGED) == [("removed", "$.results[id=1]")]
+
+
+def test_elements_on_both_sides_are_compared_in_full():
+    legacy = {"results": [{"id": 1, "title": "Love"}]}
+    candidate = {"results": [{"id": 9, "title": "x"}, {"id": 1, "title": "Love (Remastered)", "extra": 1}]}
+    assert found(legacy, candidate, SUPERSET) == [("added", "$.results[id=1].extra"),
+                                                  ("changed", "$.results[id=1].title")]
+
+
+def test_an_empty_legacy_array_accepts_any_candidate():
+    assert found(page(), page(5, 6), PAGED) == []
+
+
+def test_an_empty_candidate_misses_every_legacy_element():
+    assert found(page(1, 2), page(), PAGED) == [("removed", "$.results[id=1]"), ("removed", "$.results[id=2]")]
+
+
+def test_a_legacy_page_of_a_larger_result_only_compares_shared_elements():
+    # Legacy shows 2 of its 40 hits: the ones the candidate lacks may be on another candidate page.
+    assert found(page(1, 2, count=40), page(2, 3, count=57), PAGED) == []
+    assert found(page(1, 2, count=40), page(2, 3, count=57, title="other"), PAGED) == [
+        ("changed", "$.results[id=2].title")]
+    # A total that is missing or not a number proves no page: the array is taken as the whole result.
+    assert found({"count": "many", "results": [{"id": 1}]}, {"results": []}, PAGED) == [
+        ("removed", "$.results[id=1]")]
+
+
+def test_wildcard_paths_and_nested_sections():
+    p = profile(superset={"$.*.results": {"key": "id", "total": "count"}}, ignore=["$.*.count"])
+    legacy = {"tracks": page(1), "artists": page(7, 8, count=12)}
+    candidate = {"tracks": page(4, 1), "artists": page(8, 9)}
+    assert found(legacy, candidate, p) == []
+    assert found({"tracks": page(1)}, {"tracks": page(4)}, p) == [("removed", "$.tracks.results[id=1]")]
+
+
+def test_elements_without_the_key_fall_back_to_positional_comparison():
+    legacy = {"results": [{"id": 1}, {"name": "no id"}]}
+    candidate = {"results": [{"id": 1}, {"name": "no id"}, {"id": 3}]}
+    assert found(legacy, candidate, SUPERSET) == [("added", "$.results[2]")]
+
+
+def test_superset_wins_over_array_keys_on_the_same_path():
+    p = profile(array_keys={"$.results": "id"}, superset={"$.results": "id"})
+    assert found({"results": [{"id": 2}, {"id": 1}]}, {"results": [{"id": 1}, {"id": 3}, {"id": 2}]}, p) == []
+
+
+def test_superset_rules_validate_and_extend():
+    profiles = load_profiles({"base": {"superset": {"$.a": "id"}},
+                              "child": {"extends": "base", "superset": {"$.b": {"key": "pk", "total": "n"}}}})
+    assert {path: (rule.key, rule.total) for path, rule in profiles["child"].superset.items()} == {
+        "$.a": ("id", None), "$.b": ("pk", "n")}
+    with pytest.raises(ValueError):
+        load_profiles({"bad": {"superset": {"results": "id"}}})
+    with pytest.raises(ValueError):
+        load_profiles({"bad": {"superset": {"$.results": {"key": "id", "unknown": 1}}}})
+    with pytest.raises(ValueError):
+        load_profiles({"bad": {"superset": {"$.results": {"total": "count"}}}})
