@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from proxy.audit_log import describe_changes
 from proxy.compare import render_text
 from proxy.route_table import RouteTableError
+from proxy.shadow_link import ShadowUnavailable
 
 if TYPE_CHECKING:
     from proxy.app import ProxyApp
@@ -73,13 +74,21 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
 
     @app.get("/metrics")
     async def metrics():
-        return PlainTextResponse(generate_latest(proxy.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        page = generate_latest(proxy.metrics.registry)
+        try:  # the shadow worker's own registry (comparison results, its queue)
+            page += await proxy.shadow.ask("metrics", timeout=5)
+        except ShadowUnavailable:
+            pass
+        return PlainTextResponse(page, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/_proxy/routes", dependencies=admin)
     async def routes():
         """Every route with its mode, target and live figures (and the table's provenance)."""
         table = proxy.table
-        shadow = proxy.recorder.report.to_dict(top=3)["routes"] if proxy.recorder else {}
+        try:
+            shadow = (await proxy.shadow.ask("report", top=3))["routes"]
+        except ShadowUnavailable:
+            shadow = {}
         return {
             "file": str(proxy.reloader.path),
             "sha256": table.sha256,
@@ -123,7 +132,7 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
     @app.get("/_proxy/shadow/report", dependencies=admin)
     async def shadow_report(route: Optional[str] = None, top: int = Query(10, ge=0, le=100),
                             format: Literal["json", "text"] = "json"):
-        report = proxy.recorder.report.to_dict(route, top=top)
+        report = await _shadow(proxy, "report", route=route, top=top)
         if format == "text":
             return PlainTextResponse(render_text(report) + "\n")
         return report
@@ -131,13 +140,20 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
     @app.get("/_proxy/shadow/records", dependencies=admin)
     async def shadow_records(route: Optional[str] = None, result: Optional[str] = None,
                              limit: int = Query(50, ge=1, le=1000)):
-        return {"records": proxy.recorder.records(route, result, limit)}
+        return {"records": await _shadow(proxy, "records", route=route, result=result, limit=limit)}
 
     @app.get("/_proxy/audit", dependencies=admin)
     async def audit(limit: int = Query(50, ge=1, le=1000)):
         return {"entries": proxy.audit.tail(limit)}
 
     return app
+
+
+async def _shadow(proxy: "ProxyApp", op: str, **kwargs):
+    try:
+        return await proxy.shadow.ask(op, **kwargs)
+    except ShadowUnavailable as exc:
+        raise HTTPException(503, f"Shadow results are unavailable right now: {exc}.") from None
 
 
 def _shadow_summary(route_report: Optional[dict]) -> Optional[dict]:

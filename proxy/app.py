@@ -11,9 +11,7 @@ from collections import defaultdict
 from typing import Optional
 
 from proxy.audit_log import AuditLog
-from proxy.canary import jwt_subject, on_new_side, sticky_key
-from proxy.compare import ResponseSnapshot
-from proxy.comparison_pool import ComparisonPool
+from proxy.canary import on_new_side, sticky_key
 from proxy.forwarding import BodyTooLarge, Forwarder, RequestBody, ResponseTee, UpstreamFailure
 from proxy.http_errors import MESSAGES, send_error
 from proxy.metrics import ProxyMetrics
@@ -21,8 +19,8 @@ from proxy.request_headers import RequestGuard, RequestRejected, client_address,
 from proxy.route_stats import RouteStats
 from proxy.route_table import SAFE_METHODS, Mode, Route, RouteTable
 from proxy.settings import ProxySettings
-from proxy.shadow import MirroredRequest, ShadowDispatcher
-from proxy.shadow_recorder import ShadowRecorder
+from proxy.shadow import MirroredRequest
+from proxy.shadow_link import ShadowLink
 from proxy.table_reloader import TableReloader
 from proxy.upstreams import UpstreamPool
 
@@ -40,14 +38,12 @@ class ProxyApp:
         self.metrics = ProxyMetrics()
         self.upstreams = UpstreamPool(self.metrics, self.settings.health_interval)
         self.audit = AuditLog(self.settings.audit_log_path)
+        self.shadow = ShadowLink(self.settings, self.metrics)
         self.reloader = TableReloader(self.settings.routes_file, self.audit, self.metrics,
-                                      before_swap=self.upstreams.sync)
+                                      before_swap=self._before_swap)
         self.forwarder = Forwarder(self.metrics)
         self.guard = RequestGuard(self.settings.max_header_bytes, self.settings.allowed_host_list)
         self.stats: dict[str, RouteStats] = defaultdict(RouteStats)
-        self.recorder: Optional[ShadowRecorder] = None
-        self.shadow: Optional[ShadowDispatcher] = None
-        self.comparisons: Optional[ComparisonPool] = None
         self.started_at = time.time()
         from proxy.admin_api import build_admin_app  # the admin app needs this object; built last
         self.admin = build_admin_app(self)
@@ -168,22 +164,22 @@ class ProxyApp:
 
     def _mirror(self, route: Route, method, scope, headers, body, request_id, tee: ResponseTee,
                 answered_by: str, table: RouteTable, elapsed: float) -> None:
-        context = {"method": method, "path": scope["path"], "request_id": request_id}
+        """Hand the finished exchange to the shadow worker (the client already has its answer)."""
         if answered_by != table.legacy or tee.status == 0:
-            self.shadow.skip(route, context, "legacy did not answer")
+            self.shadow.skip(route, {"method": method, "path": scope["path"], "request_id": request_id},
+                             "legacy did not answer")
             return
         if tee.overflow:
-            self.shadow.skip(route, context, "legacy response larger than the comparison limit")
+            self.shadow.skip(route, {"method": method, "path": scope["path"], "request_id": request_id},
+                             "legacy response larger than the comparison limit")
             return
-        user = None
-        for name, value in scope["headers"]:
-            if name == b"authorization" and value[:7].lower() == b"bearer ":
-                user = jwt_subject(value[7:].decode("latin-1").strip())
-        legacy_snapshot = ResponseSnapshot.from_raw(tee.status, tee.headers, tee.body)
-        request = MirroredRequest(route, method, {"path": scope["path"], "raw_path": scope["raw_path"],
-                                                  "query_string": scope["query_string"]},
-                                  headers, body.buffered or b"", request_id, user, legacy_snapshot, elapsed * 1000)
-        self.shadow.submit(request, self.upstreams[route.spec.target], self.upstreams[table.legacy])
+        self.shadow.submit(MirroredRequest(
+            route.name, method, scope["path"], scope["raw_path"], scope["query_string"], headers,
+            body.buffered or b"", request_id, tee.status, tee.headers, tee.body, elapsed * 1000))
+
+    async def _before_swap(self, table: RouteTable) -> None:
+        await self.upstreams.sync(table)
+        self.shadow.publish_table(table)
 
     async def _lifespan(self, receive, send) -> None:
         while True:
@@ -204,18 +200,13 @@ class ProxyApp:
     async def startup(self) -> None:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.recorder = ShadowRecorder(settings.shadow_log_path, self.metrics, settings.noise_min_hits)
-        self.comparisons = ComparisonPool(settings.compare_workers)
-        self.shadow = ShadowDispatcher(self.forwarder, self.comparisons, self.recorder, self.metrics,
-                                       settings.shadow_max_inflight, settings.shadow_max_body_bytes)
+        await self.shadow.start()
         await self.reloader.load_initial()
         self.reloader.start(watch=settings.watch)
         self.upstreams.start_probes()
         log.info("proxy started", extra={"routes_file": str(settings.routes_file), "port": settings.port})
 
     async def shutdown(self) -> None:
-        await self.shadow.drain()
         await self.reloader.stop()
+        await self.shadow.close()
         await self.upstreams.close()
-        self.comparisons.close()
-        self.recorder.close()

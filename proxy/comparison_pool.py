@@ -1,8 +1,10 @@
-"""Runs response comparisons off the event loop.
+"""Runs response comparisons for the shadow worker, in its loop or in extra processes.
 
-DeepDiff costs milliseconds per differing document; done in the proxy's event loop at 1,000
-shadowed requests/s it would add that to every client's latency. Identical bodies are settled in
-the loop (microseconds); anything else goes to worker processes."""
+The shadow worker is already off the serving path, so by default (`PROXY_COMPARE_WORKERS=0`) it
+compares in its own loop. DeepDiff costs milliseconds per differing document; with many
+differences that delays the worker's other exchanges (their `ms` figures too), which extra
+comparison processes avoid on machines with cores to spare. Identical bodies are always settled
+in the loop (microseconds)."""
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
-"""Prometheus metrics of the proxy, per route and per upstream, in the proxy's own registry."""
+"""Prometheus metrics of the proxy, per route and per upstream, in the proxy's own registry; the
+shadow worker process keeps its own (ShadowMetrics), appended to the proxy's /metrics page."""
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -38,14 +39,12 @@ class ProxyMetrics:
                               ["route", "side", "key"], registry=registry)
         self.rejected = Counter("proxy_rejected_requests", "Requests the proxy refused itself (limits, bad Host)",
                                 ["reason"], registry=registry)
-        self.shadow_results = Counter("proxy_shadow_results", "Shadow comparisons by result",
-                                      ["route", "result"], registry=registry)
-        self.shadow_match_ratio = Gauge("proxy_shadow_match_ratio",
-                                        "Share of compared shadow requests that matched (noise counted as match)",
-                                        ["route"], registry=registry)
-        self.shadow_dropped = Counter("proxy_shadow_dropped", "Shadow requests not sent (sampling excluded) by reason",
+        self.shadow_dropped = Counter("proxy_shadow_dropped",
+                                      "Shadow requests not mirrored, by reason (sampled_out, overloaded, worker_down)",
                                       ["route", "reason"], registry=registry)
-        self.shadow_inflight = Gauge("proxy_shadow_inflight", "Shadow exchanges in progress", registry=registry)
+        self.shadow_worker_restarts = Counter("proxy_shadow_worker_restarts",
+                                              "Times the shadow worker process died and was started again",
+                                              registry=registry)
         self.reloads = Counter("proxy_route_table_reloads", "Route table loads by result (applied, unchanged, invalid)",
                                ["result"], registry=registry)
         self.table_info = Gauge("proxy_route_mode", "Current mode of each route (1 for the active mode)",
@@ -64,3 +63,29 @@ class ProxyMetrics:
             for mode in Mode:
                 self.table_info.labels(route.name, mode.value).set(1 if route.mode == mode else 0)
             self.canary_percent.labels(route.name).set(route.spec.percent or 0)
+
+
+class ShadowMetrics:
+    """The shadow worker's metrics. Attribute names match ProxyMetrics where the shared upstream
+    and forwarding code uses them, metric names do not: the two pages are served as one."""
+
+    def __init__(self):
+        registry = self.registry = CollectorRegistry(auto_describe=True)
+        self.shadow_results = Counter("proxy_shadow_results", "Shadow comparisons by result",
+                                      ["route", "result"], registry=registry)
+        self.shadow_match_ratio = Gauge("proxy_shadow_match_ratio",
+                                        "Share of compared shadow requests that matched (noise counted as match)",
+                                        ["route"], registry=registry)
+        self.shadow_inflight = Gauge("proxy_shadow_inflight", "Shadow exchanges in progress", registry=registry)
+        self.shadow_queued = Gauge("proxy_shadow_queued", "Mirrored requests waiting in the shadow worker",
+                                   registry=registry)
+        self.upstream_errors = Counter(
+            "proxy_shadow_upstream_errors", "Failed shadow exchanges by upstream and kind", ["upstream", "kind"],
+            registry=registry)
+        self.retries = Counter("proxy_shadow_upstream_retries", "Shadow requests retried (never: kept for the "
+                               "shared forwarding code)", ["upstream"], registry=registry)
+        self.breaker_state = Gauge("proxy_shadow_breaker_state",
+                                   "Shadow-side circuit breaker: 0 closed, 1 half-open, 2 open", ["upstream"],
+                                   registry=registry)
+        self.upstream_up = Gauge("proxy_shadow_upstream_up", "Shadow-side health probe result", ["upstream"],
+                                 registry=registry)

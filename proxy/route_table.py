@@ -198,6 +198,7 @@ class RouteTable:
     sha256: str
     source: str = ""
     loaded_at: float = field(default_factory=time.time)
+    text: str = field(default="", repr=False)  # the file as read, for the shadow worker to parse alike
 
     @property
     def legacy(self) -> str:
@@ -251,7 +252,8 @@ def parse_route_table(text: str, source: str = "<text>") -> RouteTable:
         for index, spec in enumerate(document.routes)
     )
     unmatched = Route(RouteSpec(name="unmatched", path="^/"), re.compile("^/"), None, profiles["default"], len(routes))
-    return RouteTable(document, routes, profiles, unmatched, hashlib.sha256(text.encode()).hexdigest(), source)
+    return RouteTable(document, routes, profiles, unmatched, hashlib.sha256(text.encode()).hexdigest(), source,
+                      text=text)
 
 
 def load_route_table(path: str | Path) -> RouteTable:

@@ -30,9 +30,13 @@ class ProxySettings(BaseSettings):
     trust_forwarded: bool = False  # keep X-Forwarded-* from clients (only behind a trusted proxy)
     keepalive_timeout: float = 75.0  # client-side keep-alive of the proxy itself
 
-    shadow_max_inflight: int = 64  # background shadow exchanges; beyond, new ones are dropped
+    # Shadow work runs in a child process (proxy/shadow_worker.py), never in the serving event loop.
+    shadow_max_inflight: int = 32  # concurrent shadow exchanges in the worker
+    shadow_queue: int = 256  # mirrored requests waiting in the worker; beyond, the worker stops reading
+    shadow_backlog_bytes: int = 8 * 1024 * 1024  # unread bytes towards the worker; beyond, mirrors are dropped
+    shadow_nice: int = Field(10, ge=0, le=19, description="scheduling niceness added to the shadow worker")
     shadow_max_body_bytes: int = 1024 * 1024  # responses above are not compared (recorded as skipped)
-    compare_workers: int = 1  # processes running DeepDiff off the event loop; 0 = in the loop
+    compare_workers: int = 0  # extra processes for DeepDiff under the shadow worker; 0 = in the worker's loop
     noise_min_hits: int = 1  # legacy-vs-legacy differences needed before a field counts as noise
 
     health_interval: float = 5.0  # seconds between upstream health probes

@@ -1,10 +1,9 @@
-"""Shadow mode: after the client has its legacy answer, the same request goes to the new service in
-the background, and on a sample a second time to legacy (noise detection, as Diffy does); the
-answers are compared under the route's profile and the result recorded for triage."""
+"""Shadow exchanges, run in the shadow worker process: the request the client already had answered
+by legacy goes to the new service, and on a sample a second time to legacy (noise detection, as
+Diffy does); the answers are compared under the route's profile and the result recorded for triage."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 from dataclasses import dataclass
@@ -13,38 +12,60 @@ from typing import Optional
 
 import aiohttp
 
+from proxy.canary import jwt_subject
 from proxy.compare import ResponseSnapshot
 from proxy.comparison_pool import ComparisonPool
 from proxy.forwarding import Forwarder, RequestBody, UpstreamFailure
-from proxy.metrics import ProxyMetrics
 from proxy.route_table import SAFE_METHODS, Route
 from proxy.shadow_recorder import ShadowRecorder
 from proxy.upstreams import Upstream
 
-log = logging.getLogger("proxy.shadow")
 SHADOW_HEADER = ("X-Vobe-Shadow", "1")  # lets the new service tell mirrored traffic apart
 
 
 @dataclass
 class MirroredRequest:
-    """Everything needed to send the request again, and to triage a difference."""
+    """Everything needed to send the request again, and to triage a difference.
 
-    route: Route
+    The serving process sends these fields as a plain tuple (`as_frame`), in this order."""
+
+    route: str
     method: str
-    scope: dict  # raw_path and query_string
-    headers: list
+    path: str
+    raw_path: bytes
+    query_string: bytes
+    headers: list  # (name, value) strings, as sent to legacy
     body: bytes
     request_id: str
-    user: Optional[str]
-    legacy: ResponseSnapshot
+    legacy_status: int
+    legacy_headers: list  # (name, value) bytes, as relayed to the client
+    legacy_body: bytes
     legacy_ms: float
 
+    def as_frame(self) -> tuple:
+        return ("mirror", self.route, self.method, self.path, self.raw_path, self.query_string, self.headers,
+                self.body, self.request_id, self.legacy_status, self.legacy_headers, self.legacy_body,
+                self.legacy_ms)
+
+    @classmethod
+    def from_frame(cls, frame: tuple) -> "MirroredRequest":
+        return cls(*frame[1:])
+
+    @property
+    def scope(self) -> dict:
+        return {"path": self.path, "raw_path": self.raw_path, "query_string": self.query_string}
+
     def context(self) -> dict:
-        path = self.scope["path"]
-        query = self.scope["query_string"].decode("latin-1")
-        return {"method": self.method, "path": path, "query": query, "request_id": self.request_id,
-                "user": self.user,
-                "accept": next((v for k, v in self.headers if k.lower() == "accept"), None)}
+        user = None
+        accept = None
+        for name, value in self.headers:
+            lower = name.lower()
+            if lower == "authorization" and value[:7].lower() == "bearer ":
+                user = jwt_subject(value[7:].strip())
+            elif lower == "accept" and accept is None:
+                accept = value
+        return {"method": self.method, "path": self.path, "query": self.query_string.decode("latin-1"),
+                "request_id": self.request_id, "user": user, "accept": accept}
 
 
 class _ReplayBody(RequestBody):
@@ -54,48 +75,18 @@ class _ReplayBody(RequestBody):
         self.started = False
 
 
-class ShadowDispatcher:
+class ShadowRunner:
     def __init__(self, forwarder: Forwarder, comparisons: ComparisonPool, recorder: ShadowRecorder,
-                 metrics: ProxyMetrics, max_inflight: int, max_body_bytes: int):
+                 max_body_bytes: int):
         self.forwarder = forwarder
         self.comparisons = comparisons
         self.recorder = recorder
-        self.metrics = metrics
-        self.max_inflight = max_inflight
         self.max_body_bytes = max_body_bytes
-        self.inflight = 0
-        self._tasks: set[asyncio.Task] = set()
 
-    def admit(self, route: Route) -> bool:
-        """Whether this request is mirrored (sampling and the in-flight bound)."""
-        sample = route.spec.shadow.sample
-        if sample < 1.0 and random.random() >= sample:
-            self.metrics.shadow_dropped.labels(route.name, "sampled_out").inc()
-            return False
-        if self.inflight >= self.max_inflight:
-            self.metrics.shadow_dropped.labels(route.name, "overloaded").inc()
-            return False
-        return True
+    def skip(self, route: str, target: Optional[str], request_context: dict, reason: str) -> None:
+        self.recorder.record(base_record(route, target, request_context) | {"result": "skipped", "error": reason})
 
-    def submit(self, request: MirroredRequest, candidate: Upstream, legacy: Upstream) -> None:
-        self.inflight += 1
-        self.metrics.shadow_inflight.set(self.inflight)
-        task = asyncio.create_task(self._run(request, candidate, legacy))
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def skip(self, route: Route, request_context: dict, reason: str) -> None:
-        self.recorder.record(self._base_record(route, request_context) | {"result": "skipped", "error": reason})
-
-    def _done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        self.inflight -= 1
-        self.metrics.shadow_inflight.set(self.inflight)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("shadow exchange crashed", exc_info=task.exception())
-
-    async def _run(self, request: MirroredRequest, candidate: Upstream, legacy: Upstream) -> None:
-        route = request.route
+    async def run(self, request: MirroredRequest, route: Route, candidate: Upstream, legacy: Upstream) -> None:
         timeout = route.spec.shadow.timeout
         headers = [*request.headers, SHADOW_HEADER]
         noise_sampled = (request.method in SAFE_METHODS
@@ -105,9 +96,11 @@ class ShadowDispatcher:
             exchanges.append(self._fetch(legacy, request, request.headers, timeout))
         results = await asyncio.gather(*exchanges)
         candidate_result = results[0]
-        record = self._base_record(route, request.context())
-        record["legacy"] = {"status": request.legacy.status, "ms": round(request.legacy_ms, 3),
-                            "bytes": len(request.legacy.body)}
+        legacy_snapshot = ResponseSnapshot.from_raw(request.legacy_status, request.legacy_headers, request.legacy_body)
+        context = request.context()
+        record = base_record(route.name, route.spec.target, context)
+        record["legacy"] = {"status": request.legacy_status, "ms": round(request.legacy_ms, 3),
+                            "bytes": len(request.legacy_body)}
         if isinstance(candidate_result, UpstreamFailure):
             record.update(result="timeout" if candidate_result.kind == "timeout" else "error",
                           error=f"{candidate_result.kind}: {candidate_result.detail}")
@@ -116,12 +109,12 @@ class ShadowDispatcher:
         else:
             snapshot, ms = candidate_result
             record["candidate"] = {"status": snapshot.status, "ms": round(ms, 3), "bytes": len(snapshot.body)}
-            comparison = await self.comparisons.compare(request.legacy, snapshot, route.profile)
+            comparison = await self.comparisons.compare(legacy_snapshot, snapshot, route.profile)
             record["differences"] = [d.to_dict() for d in comparison.differences]
         if noise_sampled and isinstance(results[1], tuple):
             second, _ = results[1]
-            noise = await self.comparisons.compare(request.legacy, second, route.profile)
-            self.recorder.record(self._base_record(route, request.context()) | {
+            noise = await self.comparisons.compare(legacy_snapshot, second, route.profile)
+            self.recorder.record(base_record(route.name, route.spec.target, context) | {
                 "type": "noise", "differences": [d.to_dict() for d in noise.differences]})
         if "differences" in record:
             record["result"] = self.recorder.classify(route.name, [d["field"] for d in record["differences"]])
@@ -153,13 +146,7 @@ class ShadowDispatcher:
         finally:
             response.release()
 
-    @staticmethod
-    def _base_record(route: Route, request_context: dict) -> dict:
-        return {"type": "shadow", "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                "route": route.name, "target": route.spec.target, "request": request_context}
 
-    async def drain(self, timeout: float = 5.0) -> None:
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout)
-        for task in list(self._tasks):
-            task.cancel()
+def base_record(route: str, target: Optional[str], request_context: dict) -> dict:
+    return {"type": "shadow", "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "route": route, "target": target, "request": request_context}
