@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.text import Text
 
 from services.search.denormalise import DOCUMENT_ENTITIES, assemble
 from services.search.index_backend import IndexRebuild, SearchBackend
@@ -30,9 +32,14 @@ from services.search.replica import Replica
 console = Console(stderr=True)
 
 
+class RowsPerSecond(ProgressColumn):
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:,.0f} rows/s" if task.speed else "")
+
+
 def progress_bar(enabled: bool = True) -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.speed} rows/s"),
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RowsPerSecond(),
         TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=not enabled, transient=False,
     )
 
@@ -84,6 +91,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--source-url", help="monolith database for --from snapshot (default MONOLITH_DATABASE_URL)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--if-needed", action="store_true", help="skip when the live index is usable")
+    parser.add_argument("--idle-seconds", type=float, default=10,
+                        help="--from topics: the replay is complete when no event arrived for this long")
     args = parser.parse_args(argv)
 
     settings = SearchSettings()
@@ -108,7 +117,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     elif args.source == "topics":
         from services.search.cdc_consumer import replay_topics
 
-        replay_topics(settings, replica, progress=not args.no_progress)
+        replay_topics(settings, replica, progress=not args.no_progress, idle_seconds=args.idle_seconds)
     built = rebuild_from_replica(replica, backend, progress=not args.no_progress)
     console.print(f"published {backend.name} generation with {built.documents} documents "
                   f"(replica seq {built.built_from_seq}) in {time.monotonic() - started:.1f} s")
