@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
-from sqlalchemy import ColumnElement, and_, false, func, true
+from sqlalchemy import ColumnElement, false, func, select, true
 
-from services.common.errors import ValidationError
+from services.common.errors import ValidationError, not_found_for
 
 ENTER_A_NUMBER = "Enter a number."
 NUMBER_CAP = Decimal("1e50")
@@ -161,6 +161,13 @@ class FilterSet:
         if errors:
             raise ValidationError(errors)
         return conditions
+
+    async def get_object(self, session, model, pk: int, params: Mapping[str, str], name: str):
+        """DRF's get_object(): the filters in the query string apply to the lookup too; 404 otherwise."""
+        obj = await session.scalar(select(model).where(model.id == pk, *self.conditions(params)))
+        if obj is None:
+            raise not_found_for(name)
+        return obj
 
     def names(self) -> Sequence[str]:
         return [f.name for f in self.filters]

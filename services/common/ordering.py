@@ -26,3 +26,9 @@ def requested_ordering(raw: Optional[str], allowed: Sequence[str]) -> Optional[l
 
 def order_by_clauses(terms: Sequence[tuple[str, bool]], columns: Mapping[str, Any]) -> list:
     return [columns[name].desc() if descending else columns[name].asc() for name, descending in terms]
+
+
+def ordered(stmt, raw: Optional[str], allowed: Sequence[str], columns: Mapping[str, Any], *default):
+    """`stmt` ordered as the client asked (`?ordering=`), or by the view's `default` columns."""
+    terms = requested_ordering(raw, allowed)
+    return stmt.order_by(*order_by_clauses(terms, columns)) if terms else stmt.order_by(*default)

@@ -16,7 +16,7 @@ from services.common.auth import Principal
 from services.common.errors import not_found_for
 from services.common.fields import CharField, DateField, PrimaryKeyField, url_check, validate
 from services.common.filters import CharFilter, FilterSet, NumberFilter
-from services.common.ordering import order_by_clauses, requested_ordering
+from services.common.ordering import ordered
 
 # catalog.filters.AlbumFilter
 ALBUM_FILTERS = FilterSet(
@@ -42,9 +42,8 @@ def list_statements(params: Mapping[str, str], *, artist_id: Optional[int] = Non
     conditions = ALBUM_FILTERS.conditions(params)
     if artist_id is not None:
         conditions.append(Album.artist_id == artist_id)
-    rows = _with_artist(select(*ALBUM_COLUMNS)).where(*conditions)
-    terms = requested_ordering(params.get("ordering"), ORDERING_FIELDS)
-    rows = rows.order_by(*order_by_clauses(terms, ORDER_COLUMNS)) if terms else rows.order_by(Album.id)
+    rows = ordered(_with_artist(select(*ALBUM_COLUMNS)).where(*conditions), params.get("ordering"), ORDERING_FIELDS,
+                   ORDER_COLUMNS, Album.id)
     # Album.objects.with_artist() is an INNER JOIN, so the count joins too.
     return rows, _with_artist(select(func.count()).select_from(Album)).where(*conditions)
 

@@ -10,11 +10,11 @@ from services.catalog.album import service
 from services.catalog.album.models import Album, album_read
 from services.catalog.database import db_session
 from services.catalog.dependencies import action_route, current_user, paging
+from services.catalog.not_allowed import ACTION_METHODS, DETAIL_METHODS, LIST_METHODS, refuse
 from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
 from services.catalog.track import service as tracks
 from services.catalog.track.models import track_read
 from services.common.auth import Principal
-from services.common.errors import MethodNotAllowed
 from services.common.pagination import PageRequest, paginate_query
 from services.common.requests import parse_pk, request_data
 
@@ -71,19 +71,6 @@ async def delete_album(pk: str, request: Request, user: Optional[Principal] = De
     return Response(status_code=204)
 
 
-@router.api_route("/", methods=["PUT", "PATCH", "DELETE"])
-async def list_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_artist_or_admin(user, request.method)
-    raise MethodNotAllowed(request.method, ["GET", "POST", "HEAD", "OPTIONS"])
-
-
-@router.post("/{pk}/")
-async def detail_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_artist_or_admin(user, request.method)
-    raise MethodNotAllowed(request.method, ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-
-
-@router.api_route("/{pk}/tracks/", methods=["POST", "PUT", "PATCH", "DELETE"])
-async def action_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_artist_or_admin(user, request.method)
-    raise MethodNotAllowed(request.method, ["GET", "HEAD", "OPTIONS"])
+refuse(router, "/", LIST_METHODS)
+refuse(router, "/{pk}/", DETAIL_METHODS)
+refuse(router, "/{pk}/tracks/", ACTION_METHODS)

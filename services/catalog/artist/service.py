@@ -14,10 +14,9 @@ from services.catalog.publishing import exists
 from services.catalog.sync.outbox import record_delete, record_upsert
 from services.catalog.track.models import Track
 from services.common.auth import Principal
-from services.common.errors import not_found_for
 from services.common.fields import CharField, Invalid, PrimaryKeyField, url_check, validate
 from services.common.filters import CharFilter, FilterSet, NumberFilter
-from services.common.ordering import order_by_clauses, requested_ordering
+from services.common.ordering import ordered
 
 # catalog.filters.ArtistFilter
 ARTIST_FILTERS = FilterSet(
@@ -30,18 +29,13 @@ ORDER_COLUMNS = {name: getattr(Artist, name) for name in ORDERING_FIELDS}
 
 def list_statements(params: Mapping[str, str]):
     conditions = ARTIST_FILTERS.conditions(params)
-    rows = select(Artist).where(*conditions)
-    terms = requested_ordering(params.get("ordering"), ORDERING_FIELDS)
-    rows = rows.order_by(*order_by_clauses(terms, ORDER_COLUMNS)) if terms else rows.order_by(Artist.id)
+    rows = ordered(select(Artist).where(*conditions), params.get("ordering"), ORDERING_FIELDS, ORDER_COLUMNS, Artist.id)
     return rows, select(func.count()).select_from(Artist).where(*conditions)
 
 
 async def get(session: AsyncSession, artist_id: int, params: Mapping[str, str]) -> Artist:
     """get_object(): the ArtistFilter of the query string applies to the lookup too."""
-    artist = await session.scalar(select(Artist).where(Artist.id == artist_id, *ARTIST_FILTERS.conditions(params)))
-    if artist is None:
-        raise not_found_for("Artist")
-    return artist
+    return await ARTIST_FILTERS.get_object(session, Artist, artist_id, params, "Artist")
 
 
 def _country(value: str) -> str:

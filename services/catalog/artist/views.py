@@ -12,16 +12,15 @@ from services.catalog.artist import service
 from services.catalog.artist.models import artist_read
 from services.catalog.database import db_session
 from services.catalog.dependencies import action_route, current_user, paging
+from services.catalog.not_allowed import ACTION_METHODS, DETAIL_METHODS, LIST_METHODS, refuse
 from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
 from services.catalog.track import service as tracks
 from services.catalog.track.models import track_read
 from services.common.auth import Principal
-from services.common.errors import MethodNotAllowed
 from services.common.pagination import PageRequest, paginate_query
 from services.common.requests import parse_pk, request_data
 
 router = APIRouter(prefix="/api/v1/artists", tags=["artists"])
-ACTION_METHODS = ["GET", "HEAD", "OPTIONS"]
 
 
 @router.api_route("/", methods=["GET", "HEAD"])
@@ -80,20 +79,7 @@ async def delete_artist(pk: str, request: Request, user: Optional[Principal] = D
     return Response(status_code=204)
 
 
-@router.api_route("/", methods=["PUT", "PATCH", "DELETE"])
-async def list_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_artist_or_admin(user, request.method)
-    raise MethodNotAllowed(request.method, ["GET", "POST", "HEAD", "OPTIONS"])
-
-
-@router.post("/{pk}/")
-async def detail_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_artist_or_admin(user, request.method)
-    raise MethodNotAllowed(request.method, ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-
-
-@router.api_route("/{pk}/albums/", methods=["POST", "PUT", "PATCH", "DELETE"])
-@router.api_route("/{pk}/tracks/", methods=["POST", "PUT", "PATCH", "DELETE"])
-async def action_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_artist_or_admin(user, request.method)
-    raise MethodNotAllowed(request.method, ACTION_METHODS)
+refuse(router, "/", LIST_METHODS)
+refuse(router, "/{pk}/", DETAIL_METHODS)
+refuse(router, "/{pk}/albums/", ACTION_METHODS)
+refuse(router, "/{pk}/tracks/", ACTION_METHODS)

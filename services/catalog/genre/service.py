@@ -9,10 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.catalog.genre.models import ORDERING_FIELDS, Genre
 from services.catalog.sync.outbox import record_delete, record_upsert, row_values
 from services.catalog.track.models import Track
-from services.common.errors import not_found_for
 from services.common.fields import CharField, Invalid, slug_check, validate
 from services.common.filters import CharFilter, FilterSet
-from services.common.ordering import order_by_clauses, requested_ordering
+from services.common.ordering import ordered
 
 GENRE_FILTERS = FilterSet(CharFilter("slug", Genre.slug))     # filterset_fields = ["slug"]
 ORDER_COLUMNS = {name: getattr(Genre, name) for name in ORDERING_FIELDS}
@@ -20,17 +19,12 @@ ORDER_COLUMNS = {name: getattr(Genre, name) for name in ORDERING_FIELDS}
 
 def list_statements(params: Mapping[str, str]):
     conditions = GENRE_FILTERS.conditions(params)
-    rows = select(Genre).where(*conditions)
-    terms = requested_ordering(params.get("ordering"), ORDERING_FIELDS)
-    rows = rows.order_by(*order_by_clauses(terms, ORDER_COLUMNS)) if terms else rows.order_by(Genre.name)
+    rows = ordered(select(Genre).where(*conditions), params.get("ordering"), ORDERING_FIELDS, ORDER_COLUMNS, Genre.name)
     return rows, select(func.count()).select_from(Genre).where(*conditions)
 
 
 async def get(session: AsyncSession, genre_id: int, params: Mapping[str, str]) -> Genre:
-    genre = await session.scalar(select(Genre).where(Genre.id == genre_id, *GENRE_FILTERS.conditions(params)))
-    if genre is None:
-        raise not_found_for("Genre")
-    return genre
+    return await GENRE_FILTERS.get_object(session, Genre, genre_id, params, "Genre")
 
 
 def _unique(session: AsyncSession, column, label: str, exclude_id=None):

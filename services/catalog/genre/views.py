@@ -10,9 +10,9 @@ from services.catalog.database import db_session
 from services.catalog.dependencies import current_user, paging
 from services.catalog.genre import service
 from services.catalog.genre.models import genre_read
+from services.catalog.not_allowed import DETAIL_METHODS, LIST_METHODS, refuse
 from services.catalog.permissions import require_admin
 from services.common.auth import Principal
-from services.common.errors import MethodNotAllowed
 from services.common.pagination import PageRequest, paginate_query
 from services.common.requests import parse_pk, request_data
 
@@ -55,13 +55,5 @@ async def delete_genre(pk: str, request: Request, user: Optional[Principal] = De
     return Response(status_code=204)
 
 
-@router.api_route("/", methods=["PUT", "PATCH", "DELETE"])
-async def list_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_admin(user, request.method)
-    raise MethodNotAllowed(request.method, ["GET", "POST", "HEAD", "OPTIONS"])
-
-
-@router.post("/{pk}/")
-async def detail_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_admin(user, request.method)
-    raise MethodNotAllowed(request.method, ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+refuse(router, "/", LIST_METHODS, require_admin)
+refuse(router, "/{pk}/", DETAIL_METHODS, require_admin)

@@ -4,7 +4,6 @@ comparing. Internal: the proxy does not route /internal/*; it also requires the 
 from __future__ import annotations
 
 import hmac
-from typing import Optional
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select

@@ -4,47 +4,11 @@ with the same id and moves the monolith's sequence past it; the CDC echo of that
 re-applied; the snapshot copy and sequence alignment give the same ids on both sides."""
 from __future__ import annotations
 
-import os
-
-import httpx
 import psycopg
-import pytest
 
 from cdc.consumer.envelope import ChangeEvent
-from services.catalog.sync.snapshot import copy_snapshot
-from tests.parity import processes
+from services.catalog.tests.conftest import admin_id
 from tests.parity.tokens import access_token
-
-
-@pytest.fixture(scope="module")
-def databases(pg_port):
-    monolith = processes.ensure_database(pg_port, "catalog_unit_monolith", fresh=True)
-    catalog = processes.ensure_database(pg_port, "catalog_unit_service", fresh=True)
-    processes.prepare_monolith(monolith, 200)
-    processes.prepare_catalog(catalog)
-    copy_snapshot(monolith, catalog)
-    return monolith, catalog
-
-
-@pytest.fixture()
-async def client(databases, monkeypatch):
-    monolith, catalog = databases
-    monkeypatch.setenv("CATALOG_DATABASE_URL", catalog)
-    monkeypatch.setenv("MONOLITH_DATABASE_URL", monolith)
-    from services.catalog import config, database
-    config.get_settings.cache_clear() if hasattr(config.get_settings, "cache_clear") else None
-    database.database.cache_clear()
-    from services.catalog.main import app
-
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as c:
-        yield c
-    await database.database().dispose()
-    database.database.cache_clear()
-
-
-def admin_id(url):
-    with psycopg.connect(url) as conn:
-        return conn.execute("SELECT id FROM accounts_user WHERE role = 'admin' ORDER BY id LIMIT 1").fetchone()[0]
 
 
 async def test_write_is_replayed_into_the_monolith_once(databases, client):

@@ -11,7 +11,7 @@ from services.catalog.artist.models import Artist
 from services.catalog.genre.models import Genre
 from services.catalog.track.models import ORDERING_FIELDS, Track
 from services.common.filters import CharFilter, FilterSet, NumberFilter
-from services.common.ordering import order_by_clauses, requested_ordering
+from services.common.ordering import ordered
 
 # catalog.filters.TrackFilter: same parameter names, lookups and field types.
 TRACK_FILTERS = FilterSet(
@@ -76,14 +76,9 @@ def list_statements(params: Mapping[str, str], *, artist_id: Optional[int] = Non
     if album_id is not None:
         rows, count = rows.where(Track.album_id == album_id), count.where(Track.album_id == album_id)
     raw_ordering = params.get("ordering")
-    terms = requested_ordering(raw_ordering, ORDERING_FIELDS)
-    if terms:
-        rows = rows.order_by(*order_by_clauses(terms, ORDER_COLUMNS))
-    elif popular and not raw_ordering:
-        rows = rows.order_by(Track.popularity.desc(), Track.id.desc())   # TrackQuerySet.popular()
-    else:
-        rows = rows.order_by(Track.id)                                    # Meta.ordering
-    return rows, count
+    default = ((Track.popularity.desc(), Track.id.desc()) if popular and not raw_ordering   # TrackQuerySet.popular()
+               else (Track.id,))                                                          # Meta.ordering
+    return ordered(rows, raw_ordering, ORDERING_FIELDS, ORDER_COLUMNS, *default), count
 
 
 async def get_row(session: AsyncSession, track_id: int, params: Mapping[str, str]):

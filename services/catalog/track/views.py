@@ -8,18 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.database import db_session
 from services.catalog.dependencies import action_route, current_user, paging
+from services.catalog.not_allowed import ACTION_METHODS, DETAIL_METHODS, LIST_METHODS, refuse
 from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
 from services.catalog.track import service, writes
 from services.catalog.track.models import track_read
 from services.common.auth import Principal
-from services.common.errors import MethodNotAllowed, not_found_for
+from services.common.errors import not_found_for
 from services.common.pagination import PageRequest, paginate_query
 from services.common.requests import parse_pk, request_data
 
 router = APIRouter(prefix="/api/v1/tracks", tags=["tracks"])
-LIST_METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
-DETAIL_METHODS = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-ACTION_METHODS = ["GET", "HEAD", "OPTIONS"]
 
 
 @router.api_route("/", methods=["GET", "HEAD"])
@@ -45,10 +43,7 @@ async def popular_tracks(request: Request, user: Optional[Principal] = Depends(a
     return await paginate_query(request, session, page, rows, count, track_read)
 
 
-@router.api_route("/popular/", methods=["POST", "PUT", "PATCH", "DELETE"])
-async def popular_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_artist_or_admin(user, request.method)
-    raise MethodNotAllowed(request.method, ACTION_METHODS)
+refuse(router, "/popular/", ACTION_METHODS)     # before /{pk}/, which would refuse it as a detail route
 
 
 @router.api_route("/{pk}/", methods=["GET", "HEAD"])
@@ -82,13 +77,5 @@ async def delete_track(pk: str, request: Request, user: Optional[Principal] = De
     return Response(status_code=204)
 
 
-@router.api_route("/", methods=["PUT", "PATCH", "DELETE"])
-async def list_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_artist_or_admin(user, request.method)
-    raise MethodNotAllowed(request.method, LIST_METHODS)
-
-
-@router.post("/{pk}/")
-async def detail_not_allowed(request: Request, user: Optional[Principal] = Depends(current_user)):
-    require_artist_or_admin(user, request.method)
-    raise MethodNotAllowed(request.method, DETAIL_METHODS)
+refuse(router, "/", LIST_METHODS)
+refuse(router, "/{pk}/", DETAIL_METHODS)
