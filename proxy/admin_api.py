@@ -2,22 +2,26 @@
 (bearer token from PROXY_ADMIN_TOKEN). Errors use the DRF shape like everything else users see."""
 from __future__ import annotations
 
+import base64
 import hmac
 from typing import TYPE_CHECKING, Literal, Optional
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from proxy.audit_log import describe_changes
-from proxy.compare import render_text
+from proxy.compare import render_html, render_text
 from proxy.route_table import RouteTableError
 from proxy.shadow_link import ShadowUnavailable
 
 if TYPE_CHECKING:
     from proxy.app import ProxyApp
+
+# Bearer for tools; Basic (token as password) lets a browser open the HTML report.
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="proxy-admin", Basic realm="proxy-admin"'}
 
 
 class FlipRequest(BaseModel):
@@ -44,13 +48,19 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
 
     def require_token(authorization: Optional[str] = Header(None), x_proxy_token: Optional[str] = Header(None)):
         token = x_proxy_token
-        if authorization and authorization.lower().startswith("bearer "):
-            token = authorization[7:].strip()
+        if authorization:
+            scheme, _, credentials = authorization.partition(" ")
+            if scheme.lower() == "bearer":
+                token = credentials.strip()
+            elif scheme.lower() == "basic":  # browsers (the HTML report): any user name, the token as password
+                try:
+                    token = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[2]
+                except (ValueError, UnicodeDecodeError):
+                    token = None
         if not token:
-            raise HTTPException(401, "Authentication credentials were not provided.",
-                                headers={"WWW-Authenticate": 'Bearer realm="proxy-admin"'})
+            raise HTTPException(401, "Authentication credentials were not provided.", headers=_CHALLENGE)
         if not hmac.compare_digest(token.encode(), proxy.settings.admin_token.encode()):
-            raise HTTPException(401, "Invalid admin token.", headers={"WWW-Authenticate": 'Bearer realm="proxy-admin"'})
+            raise HTTPException(401, "Invalid admin token.", headers=_CHALLENGE)
 
     admin = [Depends(require_token)]
 
@@ -136,6 +146,18 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
         if format == "text":
             return PlainTextResponse(render_text(report) + "\n")
         return report
+
+    @app.get("/_proxy/shadow/report.html", dependencies=admin, response_class=HTMLResponse)
+    async def shadow_report_page(route: Optional[str] = None, top: int = Query(10, ge=0, le=100)):
+        """The shadow report for people: per route, requests compared, match rate, top differing
+        fields with an example each, recent errors."""
+        return HTMLResponse(render_html(await _shadow(proxy, "report", route=route, top=top)))
+
+    @app.get("/_proxy/shadow/status", dependencies=admin)
+    async def shadow_status():
+        """The shadow worker process: pid, queue, exchanges in flight, route table it knows."""
+        status = await _shadow(proxy, "status")
+        return {"pid": proxy.shadow.process.pid if proxy.shadow.process else None, **status}
 
     @app.get("/_proxy/shadow/records", dependencies=admin)
     async def shadow_records(route: Optional[str] = None, result: Optional[str] = None,

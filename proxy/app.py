@@ -120,8 +120,7 @@ class ProxyApp:
         elapsed = time.perf_counter() - started
 
         status_class = self.metrics.status_class(status)
-        self.metrics.requests.labels(route.name, answered_by, status_class).inc()
-        self.metrics.latency.labels(route.name, answered_by).observe(elapsed)
+        self.metrics.observe_request(route.name, answered_by, status_class, elapsed)
         self.stats[route.name].observe(answered_by, status_class, elapsed)
         if self.settings.access_log:
             access_log.info("request", extra={

@@ -52,6 +52,17 @@ class ProxyMetrics:
         self.canary_percent = Gauge("proxy_route_canary_percent", "Canary percentage of each route", ["route"],
                                     registry=registry)
 
+        # labels() takes a lock and builds a key on every call; the hot path keeps the children.
+        self._request_children: dict[tuple, tuple] = {}
+
+    def observe_request(self, route: str, upstream: str, status_class: str, seconds: float) -> None:
+        key = (route, upstream, status_class)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (self.requests.labels(*key), self.latency.labels(route, upstream))
+        children[0].inc()
+        children[1].observe(seconds)
+
     def status_class(self, status: int) -> str:
         return STATUS_CLASSES.get(status // 100, "other")
 

@@ -41,6 +41,7 @@ class ShadowLink:
         self._ids = itertools.count()
         self._table: Optional[RouteTable] = None
         self._closing = False
+        self._records_start: Optional[int] = None  # where this run's records begin in the record file
         self._tasks: set[asyncio.Task] = set()
 
     # -- serving path ------------------------------------------------------------------------------
@@ -101,10 +102,16 @@ class ShadowLink:
         data_here, data_there = socket.socketpair()
         control_here, control_there = socket.socketpair()
         settings_json = self.settings.model_dump_json(include=_WORKER_SETTINGS)
+        replay = []
+        if self._records_start is None:
+            path = self.settings.shadow_log_path
+            self._records_start = path.stat().st_size if path.exists() else 0
+        else:  # started again after a crash: rebuild the report from this run's records
+            replay = [str(self._records_start)]
         try:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "proxy.shadow_worker", str(data_there.fileno()), str(control_there.fileno()),
-                settings_json, pass_fds=(data_there.fileno(), control_there.fileno()),
+                settings_json, *replay, pass_fds=(data_there.fileno(), control_there.fileno()),
                 stdin=asyncio.subprocess.DEVNULL)
         finally:
             data_there.close()

@@ -8,20 +8,25 @@ import queue
 import time
 from collections import deque
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 import orjson
 
 from proxy.compare import ShadowReport
 from proxy.compare.report import COMPARED
-from proxy.metrics import ProxyMetrics
+from proxy.metrics import ShadowMetrics
 
 
 class ShadowRecorder:
-    def __init__(self, path: Path, metrics: ProxyMetrics, noise_min_hits: int = 1, keep: int = 1000):
+    def __init__(self, path: Path, metrics: ShadowMetrics, noise_min_hits: int = 1, keep: int = 1000,
+                 history: Iterable[dict] = ()):
         self.metrics = metrics
         self.report = ShadowReport(noise_min_hits=noise_min_hits)
         self.recent: deque = deque(maxlen=keep)
+        for record in history:  # already in the file: rebuild the live view only
+            self.report.add(record)
+            if record.get("type") == "shadow":
+                self.recent.append(record)
         self._gauge_updated: dict[str, float] = {}
         path.parent.mkdir(parents=True, exist_ok=True)
         # File writes happen on a listener thread so a slow disk never stalls the event loop.

@@ -1,13 +1,15 @@
 """The shadow worker: a child process of the proxy that does all shadow work, so mirroring and
 comparing never compete with clients for the serving event loop.
 
-    python -m proxy.shadow_worker DATA_FD CONTROL_FD SETTINGS_JSON   (started by proxy/shadow_link.py)
+    python -m proxy.shadow_worker DATA_FD CONTROL_FD SETTINGS_JSON [REPLAY_FROM]   (started by proxy/shadow_link.py)
 
 DATA_FD carries, in order: route tables (`("table", text, source)`), mirrored requests and skips.
 Mirrored requests wait in a bounded queue served by `shadow_max_inflight` tasks; when the queue is
 full the worker stops reading, the proxy sees its backlog grow and drops new mirrors (counted).
 CONTROL_FD answers the proxy's questions (report, records, metrics). End of DATA_FD or SIGTERM:
-finish what is queued (a few seconds at most), flush the record file, exit."""
+finish what is queued (a few seconds at most), flush the record file, exit. A worker started again
+after a crash first replays this proxy run's records (the file from byte REPLAY_FROM), so the live
+report does not lose what was already compared."""
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +18,10 @@ import os
 import signal
 import socket
 import sys
+from pathlib import Path
 from typing import Optional
 
+import orjson
 import uvloop
 from prometheus_client import generate_latest
 
@@ -36,10 +40,13 @@ DRAIN_SECONDS = 5.0
 
 
 class ShadowWorker:
-    def __init__(self, settings: ProxySettings):
+    def __init__(self, settings: ProxySettings, replay_from: Optional[int] = None):
         self.settings = settings
         self.metrics = ShadowMetrics()
-        self.recorder = ShadowRecorder(settings.shadow_log_path, self.metrics, settings.noise_min_hits)
+        history = this_run_records(settings.shadow_log_path, replay_from) if replay_from is not None else []
+        self.recorder = ShadowRecorder(settings.shadow_log_path, self.metrics, settings.noise_min_hits, history=history)
+        if history:
+            log.warning("shadow worker started again; this run's records replayed", extra={"records": len(history)})
         self.comparisons = ComparisonPool(settings.compare_workers)
         self.upstreams = UpstreamPool(self.metrics, settings.health_interval)
         self.runner = ShadowRunner(Forwarder(self.metrics), self.comparisons, self.recorder,
@@ -133,14 +140,31 @@ class ShadowWorker:
         raise ValueError(f"unknown question {op!r}")
 
 
+def this_run_records(path: Path, offset: int) -> list[dict]:
+    """Records written since byte `offset` of the record file (the whole file if it rotated since)."""
+    records = []
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset if handle.seek(0, os.SEEK_END) >= offset else 0)
+            for line in handle:
+                try:
+                    records.append(orjson.loads(line))
+                except orjson.JSONDecodeError:  # a line cut short by the crash
+                    continue
+    except FileNotFoundError:
+        pass
+    return records
+
+
 def main() -> None:
     data_fd, control_fd, settings_json = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    replay_from = int(sys.argv[4]) if len(sys.argv) > 4 else None
     settings = ProxySettings.model_validate_json(settings_json)
     json_logging.configure(settings.log_level)
     # When CPU is short, clients come first: the serving process keeps its priority, this one yields
     # (and its bounded queue then makes the proxy drop mirrors rather than fall behind).
     os.nice(settings.shadow_nice)
-    uvloop.run(ShadowWorker(settings).serve(data_fd, control_fd))
+    uvloop.run(ShadowWorker(settings, replay_from).serve(data_fd, control_fd))
 
 
 if __name__ == "__main__":

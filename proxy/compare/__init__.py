@@ -16,10 +16,10 @@ from proxy.compare.engine import (
 )
 from proxy.compare.noise import MATCH, MISMATCH, NOISE, NoiseModel
 from proxy.compare.profiles import CompareProfile, load_profiles, load_profiles_file
-from proxy.compare.report import ShadowReport, render_text
+from proxy.compare.report import ShadowReport, render_html, render_text
 
 __all__ = [
     "ABSENT", "Comparison", "Difference", "ResponseSnapshot", "compare_bodies", "compare_documents",
     "compare_responses", "MATCH", "MISMATCH", "NOISE", "NoiseModel", "CompareProfile", "load_profiles",
-    "load_profiles_file", "ShadowReport", "render_text",
+    "load_profiles_file", "ShadowReport", "render_html", "render_text",
 ]

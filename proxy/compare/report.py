@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from html import escape
 from typing import Iterable, Optional
 
 from proxy.compare.noise import MATCH, MISMATCH, NOISE, NoiseModel
@@ -143,3 +144,70 @@ def render_text(report: dict) -> str:
             req = error.get("request") or {}
             lines.append(f"  {error['result']}: {req.get('method', '')} {req.get('path', '')}: {error['error']}")
     return "\n".join(lines) if lines else "no shadow comparisons recorded"
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Shadow comparison report</title>
+<style>
+body {{ font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; margin: .5em 0 1.5em; }}
+th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }}
+th {{ background: #f3f3f3; }} td.n {{ text-align: right; }} code {{ font-size: 13px; }}
+.noise {{ color: #777; }} .diff {{ color: #b00; font-weight: 600; }}
+</style></head><body>
+<h1>Shadow comparison report</h1>
+{routes}
+</body></html>
+"""
+
+
+def _rate(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _value(value) -> str:
+    text = repr(value)
+    return escape(text if len(text) <= 200 else text[:200] + "…")
+
+
+def render_html(report: dict) -> str:
+    """The report as one self-contained HTML page (every value escaped)."""
+    sections = []
+    for name, route in report["routes"].items():
+        r = route["results"]
+        rows = [f"<h2>Route <code>{escape(name)}</code></h2>",
+                "<table><tr><th>requests</th><th>compared</th><th>match rate</th><th>match excluding noise</th>"
+                "<th>mismatch</th><th>noise</th><th>error</th><th>timeout</th><th>skipped</th>"
+                "<th>noise samples</th></tr>",
+                f"<tr><td class=n>{route['requests']}</td><td class=n>{route['compared']}</td>"
+                f"<td class=n>{_rate(route['match_rate'])}</td>"
+                f"<td class=n>{_rate(route['match_rate_excluding_noise'])}</td>"
+                + "".join(f"<td class=n>{r[k]}</td>" for k in ("mismatch", "noise", "error", "timeout", "skipped"))
+                + f"<td class=n>{route['noise']['samples']}</td></tr></table>"]
+        if route["top_fields"]:
+            rows.append("<table><tr><th></th><th>field</th><th>count</th><th>share</th><th>kinds</th>"
+                        "<th>example request</th><th>at</th><th>legacy</th><th>candidate</th></tr>")
+            for f in route["top_fields"]:
+                tag = '<span class="noise">noise</span>' if f["noisy"] else '<span class="diff">DIFF</span>'
+                example = f["examples"][0] if f["examples"] else {}
+                req = example.get("request") or {}
+                query = f"?{req['query']}" if req.get("query") else ""
+                kinds = ", ".join(f"{k} {n}" for k, n in f["kinds"].items())
+                rows.append(
+                    f"<tr><td>{tag}</td><td><code>{escape(f['field'])}</code></td><td class=n>{f['count']}</td>"
+                    f"<td class=n>{_rate(f['share'])}</td><td>{escape(kinds)}</td>"
+                    f"<td><code>{escape(req.get('method', ''))} {escape(req.get('path', '') + query)}</code></td>"
+                    f"<td><code>{escape(example.get('path', ''))}</code></td>"
+                    f"<td><code>{_value(example.get('legacy'))}</code></td>"
+                    f"<td><code>{_value(example.get('candidate'))}</code></td></tr>")
+            rows.append("</table>")
+        if route["last_errors"]:
+            rows.append("<table><tr><th>result</th><th>request</th><th>error</th></tr>")
+            for error in route["last_errors"]:
+                req = error.get("request") or {}
+                rows.append(f"<tr><td>{escape(error['result'])}</td>"
+                            f"<td><code>{escape(req.get('method', ''))} {escape(req.get('path', ''))}</code></td>"
+                            f"<td>{escape(str(error['error']))}</td></tr>")
+            rows.append("</table>")
+        sections.append("\n".join(rows))
+    return _PAGE.format(routes="\n".join(sections) or "<p>No shadow comparisons recorded.</p>")

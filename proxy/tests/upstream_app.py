@@ -60,6 +60,8 @@ async def app(scope, receive, send):
         if not message.get("more_body"):
             break
 
+    if VARIANT == "slow-shadow" and any(name == b"x-vobe-shadow" for name, _ in scope["headers"]):
+        await asyncio.sleep(3)  # a candidate that keeps the shadow worker busy
     if VARIANT == "down":  # alive for health checks only
         status, headers, payload = _json({"detail": "broken"}, 503) if path != "/healthz" else _json({"status": "ok"})
     elif path == "/healthz":
