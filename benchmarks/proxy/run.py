@@ -3,7 +3,8 @@ both in front of the same upstream (1 KB JSON on uvicorn), all on this machine.
 
     .venv/bin/python benchmarks/proxy/run.py [--seconds 10] [--rate 1000]
 
-Two measurements per target (direct, nginx, proxy-legacy, proxy-shadow):
+Two measurements per target (direct, nginx, proxy-legacy, proxy-shadow, proxy-shadow-10% which
+mirrors a 10% sample):
   * fixed rate (open loop, default 1,000 req/s): latency measured from each request's *scheduled*
     send time, so a stall is charged to every request that waited (no coordinated omission);
     reported as added p50/p99 over the direct call;
@@ -83,7 +84,11 @@ routes:
     path: ^/
     mode: {mode}
     target: candidate
+    shadow: {{sample: {sample}}}
 """
+# proxy variants: name -> (route mode, shadow sample rate)
+PROXIES = {"proxy-legacy": ("legacy", 1.0), "proxy-shadow": ("shadow", 1.0), "proxy-shadow-10%": ("shadow", 0.1)}
+TOKEN = "bench-admin-token"
 
 
 def free_port() -> int:
@@ -154,6 +159,22 @@ async def fixed_rate(url: str, rate: float, seconds: float, warmup: float = 2.0)
     return {"sent_rate": total / elapsed, "p50": pct(50), "p99": pct(99), "errors": errors, "n": len(latencies)}
 
 
+def shadow_figures(url: str) -> str:
+    """What the shadow worker did during the fixed-rate run (so a low latency cannot hide drops)."""
+    import urllib.request
+    base = url.split("/api/")[0]
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
+        page = response.read().decode()
+    totals: dict[str, float] = {}
+    for line in page.splitlines():
+        match = re.match(r'proxy_shadow_(results|dropped)_total\{(?:reason|result)="(\w+)".*\} ([\d.e+]+)', line)
+        if match:
+            totals[f"{match.group(1)}:{match.group(2)}"] = float(match.group(3))
+    compared = sum(v for k, v in totals.items() if k.startswith("results:"))
+    dropped = {k.split(":")[1]: int(v) for k, v in totals.items() if k.startswith("dropped:")}
+    return f"compared {int(compared)} (match {int(totals.get('results:match', 0))}), not mirrored {dropped or 0}"
+
+
 def wrk(url: str, seconds: int) -> dict:
     output = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url],
                             capture_output=True, text=True, check=True).stdout
@@ -191,22 +212,22 @@ def main() -> None:
         (work / "nginx.conf").write_text(NGINX_CONF.format(dir=work, upstream=ports["upstream"], port=nginx_port))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         processes.append(subprocess.Popen([nginx, "-c", str(work / "nginx.conf"), "-p", str(work), "-g", "daemon off;"]))
-        for mode in ("legacy", "shadow"):
-            routes = work / f"routes-{mode}.yaml"
-            routes.write_text(ROUTES.format(legacy=ports["upstream"], candidate=ports["candidate"], mode=mode))
-            port_file = work / f"proxy-{mode}.port"
-            process = subprocess.Popen([PY, "-m", "proxy"], cwd=ROOT, env={
-                **env, "PROXY_PORT": "0", "PROXY_PORT_FILE": str(port_file), "PROXY_ROUTES_FILE": str(routes),
-                "PROXY_DATA_DIR": str(work / f"data-{mode}"), "PROXY_ACCESS_LOG": "false", "PROXY_LOG_LEVEL": "warning"},
-                stdout=subprocess.DEVNULL)
-            processes.append(process)
-            ports[f"proxy-{mode}"] = wait_port_file(port_file, process)
         targets = {
             "direct": f"http://127.0.0.1:{ports['upstream']}/api/v1/tracks/",
             "nginx": f"http://127.0.0.1:{nginx_port}/api/v1/tracks/",
-            "proxy-legacy": f"http://127.0.0.1:{ports['proxy-legacy']}/api/v1/tracks/",
-            "proxy-shadow": f"http://127.0.0.1:{ports['proxy-shadow']}/api/v1/tracks/",
         }
+        for name, (mode, sample) in PROXIES.items():
+            slug = name.replace("%", "")
+            routes = work / f"routes-{slug}.yaml"
+            routes.write_text(ROUTES.format(legacy=ports["upstream"], candidate=ports["candidate"], mode=mode,
+                                            sample=sample))
+            port_file = work / f"{slug}.port"
+            process = subprocess.Popen([PY, "-m", "proxy"], cwd=ROOT, env={
+                **env, "PROXY_PORT": "0", "PROXY_PORT_FILE": str(port_file), "PROXY_ROUTES_FILE": str(routes),
+                "PROXY_DATA_DIR": str(work / f"data-{slug}"), "PROXY_ACCESS_LOG": "false",
+                "PROXY_LOG_LEVEL": "warning", "PROXY_ADMIN_TOKEN": TOKEN}, stdout=subprocess.DEVNULL)
+            processes.append(process)
+            targets[name] = f"http://127.0.0.1:{wait_port_file(port_file, process)}/api/v1/tracks/"
         for url in targets.values():
             wait_http(url)
         load = os.getloadavg()
@@ -214,22 +235,27 @@ def main() -> None:
               f"(other processes share these cores); upstream 1 KB JSON on uvicorn; {args.seconds:g} s per run\n")
         print(f"fixed rate {args.rate:g} req/s (open loop, latency from scheduled send time)")
         fixed = {}
+        shadow_work = {}
         for name, url in targets.items():
             fixed[name] = uvloop.run(fixed_rate(url, args.rate, args.seconds))
+            if name.startswith("proxy-shadow"):
+                shadow_work[name] = shadow_figures(url)
         base = fixed["direct"]
-        print(f"{'target':<14} {'rate':>7} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} {'errors':>6}")
+        print(f"{'target':<16} {'rate':>7} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} {'errors':>6}")
         for name, r in fixed.items():
-            print(f"{name:<14} {r['sent_rate']:>7.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
+            print(f"{name:<16} {r['sent_rate']:>7.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
                   f"{r['p50'] - base['p50']:>8.3f} {r['p99'] - base['p99']:>8.3f} {r['errors']:>6}")
+        for name, figures in shadow_work.items():
+            print(f"{name}: {figures}")
         print("\nmax throughput (wrk -t2 -c16)")
         peak = {name: wrk(url, int(args.seconds)) for name, url in targets.items()}
-        print(f"{'target':<14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'non-2xx':>8}")
+        print(f"{'target':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'non-2xx':>8}")
         for name, r in peak.items():
-            print(f"{name:<14} {r['rps']:>9.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
+            print(f"{name:<16} {r['rps']:>9.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
                   f"{r['rps'] / peak['nginx']['rps']:>8.2f}x {r['non2xx']:>8}")
         n = fixed["nginx"]
         print()
-        for name in ("proxy-legacy", "proxy-shadow"):
+        for name in PROXIES:
             r = fixed[name]
             print(f"{name}: added p50 {r['p50'] - base['p50']:.3f} ms (nginx {n['p50'] - base['p50']:.3f}), "
                   f"added p99 {r['p99'] - base['p99']:.3f} ms (nginx {n['p99'] - base['p99']:.3f}) at {args.rate:g} req/s; "
