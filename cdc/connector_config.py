@@ -12,7 +12,8 @@ Keys the relay overrides (RELAY_OVERRIDES documents each):
   they vanish together with the topics when the memory-only broker restarts (see broker_epoch.py);
 - converter.*: the embedded JSON format reads `converter.schemas.enable`, Connect reads the
   key./value.converter keys; the value is taken from the file's value.converter.schemas.enable;
-- topic.creation.*: Connect-only; the relay's producer relies on the broker creating topics.
+- topic.creation.*: Connect-only keys; the relay reads topic.creation.default.partitions and
+  creates its topics itself at the start of every broker epoch (cdc/relay/epoch_topics.py).
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ RELAY_OVERRIDES = {
     "offset.flush.timeout.ms": "10000",
     "bootstrap.servers": "KAFKA_BOOTSTRAP_SERVERS",
     "converter.schemas.enable": "value.converter.schemas.enable of the file",
-    "topic.creation.*": "dropped (Connect only)",
+    "topic.creation.*": "dropped from the engine's properties; the relay creates the topics itself "
+                        "(default.partitions) at every epoch start",
 }
 
 

@@ -10,13 +10,18 @@ Why these producer settings:
 - partitioner=murmur2_random: the same key -> partition mapping as Kafka Connect's Java producer,
   so switching production between the relay and Kafka Connect keeps each key on its partition.
 - linger.ms small: the engine hands us whole batches and waits for them; a long linger only adds
-  latency to single-row commits."""
+  latency to single-row commits.
+- allow.auto.create.topics=false: the relay creates its topics at the start of an epoch
+  (epoch_topics.py); a broker that lost them must refuse the old epoch's batches.
+
+A batch given up (stop, lost broker) is purged from the producer's queue, so none of it reaches
+the broker later, e.g. after the next epoch has created its topics."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
@@ -47,27 +52,41 @@ def producer_config(bootstrap_servers: str, **overrides) -> dict:
         "retry.backoff.max.ms": 1000,
         "socket.nagle.disable": True,
         "topic.metadata.refresh.interval.ms": 10000,
+        "allow.auto.create.topics": False,
     }
     config.update(overrides)
     return config
 
 
 class BatchDelivery:
-    def __init__(self, bootstrap_servers: str, abort: threading.Event, **overrides):
+    def __init__(self, bootstrap_servers: str, abort: threading.Event,
+                 on_failed_topics: Callable[[set[str]], None] | None = None, **overrides):
+        """`on_failed_topics(topics)` runs before a failed batch is re-sent: the relay creates topics
+        that are missing in its current epoch there, or raises DeliveryAborted if the epoch is gone."""
         self._config = producer_config(bootstrap_servers, **overrides)
         self._abort = abort
+        self._on_failed_topics = on_failed_topics
         self._producer = Producer(self._config)
 
     def deliver(self, messages: Sequence[tuple[str, str | None, str | None]]) -> int:
         """Send (topic, key, value) in order; block until all are acknowledged. Returns attempts."""
+        try:
+            return self._deliver(messages)
+        except DeliveryAborted:
+            self.discard_pending()
+            raise
+
+    def _deliver(self, messages) -> int:
         attempt = 0
         while True:
             attempt += 1
             errors: list[KafkaError] = []
+            failed_topics: set[str] = set()
 
-            def on_delivery(err, _msg, errors=errors):
+            def on_delivery(err, msg, errors=errors, failed_topics=failed_topics):
                 if err is not None:
                     errors.append(err)
+                    failed_topics.add(msg.topic())
 
             self._produce_all(messages, on_delivery)
             while self._producer.flush(0.5) > 0:
@@ -82,6 +101,8 @@ class BatchDelivery:
                                "batch": len(messages), "recreate_producer": fatal})
             if fatal:
                 self._recreate()
+            if self._on_failed_topics is not None:
+                self._on_failed_topics(failed_topics)
             if self._abort.wait(min(5.0, 0.2 * attempt)):
                 raise DeliveryAborted("stop requested while retrying delivery")
             metrics.DELIVERY_RETRIES.inc()
@@ -103,6 +124,15 @@ class BatchDelivery:
                         self._recreate()
                     else:
                         raise
+
+    def discard_pending(self) -> None:
+        """Drop every queued or in-flight message of a batch that was given up."""
+        try:
+            self._producer.purge()
+            self._producer.flush(0)
+        except Exception:
+            log.exception("purging the producer failed; recreating it")
+            self._producer = Producer(self._config)
 
     def _recreate(self) -> None:
         log.warning("recreating the producer after a fatal error")

@@ -15,6 +15,7 @@ from cdc.relay import metrics
 from cdc.broker_epoch import BrokerEpoch, BrokerUnavailable
 from cdc.relay.debezium_engine import DebeziumEngineRunner
 from cdc.relay.delivery import BatchDelivery, DeliveryAborted
+from cdc.relay.epoch_topics import EpochTopics
 from cdc.relay.http_server import serve
 from cdc.settings import CdcSettings
 from cdc.source_setup import setup_source, slot_info
@@ -32,6 +33,8 @@ class Relay:
         self._abort = threading.Event()        # makes an in-flight delivery give up (engine stops unmarked)
         self._engine: DebeziumEngineRunner | None = None
         self._delivery: BatchDelivery | None = None
+        self._epoch_marker: BrokerEpoch | None = None
+        self._topics: EpochTopics | None = None
         self.epoch: str | None = None
         self.state = "starting"
         self.last = {"lsn": None, "source_ts_ms": None, "topic": None, "snapshot": None, "delivered_at": None}
@@ -127,11 +130,13 @@ class Relay:
         try:
             self._wait_for(lambda: setup_source(self.settings.source_database_url, self.connector), "postgres")
             self.postgres_ok = True
-            self._delivery = BatchDelivery(self.settings.bootstrap_servers, self._abort)
-            epoch_marker = BrokerEpoch(self.settings.bootstrap_servers, self.connector.epoch_topic)
+            self._delivery = BatchDelivery(self.settings.bootstrap_servers, self._abort,
+                                           on_failed_topics=self._recreate_missing_topics)
+            epoch_marker = self._epoch_marker = BrokerEpoch(self.settings.bootstrap_servers, self.connector.epoch_topic)
+            self._topics = EpochTopics(self.settings.bootstrap_servers, self.connector)
             reason = "start"
             while not self._stop.is_set():
-                self.epoch, fresh = self._wait_for(epoch_marker.ensure, "broker")
+                self.epoch, fresh = self._wait_for(self._enter_epoch, "broker")
                 self.broker_ok = True
                 if fresh and reason != "start":
                     self.resnapshots += 1
@@ -147,6 +152,35 @@ class Relay:
                 self._delivery.close()
             server.shutdown()
             log.info("relay stopped")
+
+    def _enter_epoch(self) -> tuple[str, bool]:
+        """(epoch, fresh). A fresh epoch starts from empty topics that only the relay creates (see
+        epoch_topics.py), written after the marker-less broker has been cleared of anything the
+        previous epoch's engine left behind."""
+        epoch = self._epoch_marker.current()
+        if epoch is not None:
+            self._topics.create()
+            return epoch, False
+        self._delivery.discard_pending()
+        self._topics.wipe()
+        self._topics.create()
+        epoch = self._epoch_marker.start_new("no epoch marker on the broker")
+        return epoch, True
+
+    def _recreate_missing_topics(self, topics: set[str]) -> None:
+        """A failed delivery: create its topics if they are missing in this epoch (a topic the
+        connector writes that the relay did not know of); if the broker lost the epoch, give up."""
+        try:
+            missing = topics - self._topics.existing()
+            if not missing:
+                return
+            if self._epoch_marker.current() != self.epoch:
+                raise DeliveryAborted("the broker lost the epoch marker")
+            self._topics.create(missing)
+        except DeliveryAborted:
+            raise
+        except Exception as exc:     # broker unreachable: keep retrying the delivery
+            log.warning("could not check the topics of a failed delivery", extra={"error": repr(exc)})
 
     def _wait_for(self, action, what: str):
         """Retry `action` (with backoff) until it works or a stop is requested."""
