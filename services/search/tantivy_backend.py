@@ -258,6 +258,7 @@ class TantivyBackend(SearchBackend):
         searcher = index.searcher()
         common = max(COMMON_WORD_MIN_DOCS, int(searcher.num_docs * COMMON_WORD_SHARE))
         clauses = []
+        ranked = False  # whether any word scores (a common word only filters)
         for i, term in enumerate(request.terms):
             frequency = searcher.doc_freq("all_text", term)
             last = i == len(request.terms) - 1
@@ -265,13 +266,20 @@ class TantivyBackend(SearchBackend):
                 word = _common_word_query(schema, term, last)
             else:
                 word = _word_query(schema, spec, term, last=last, fuzzy=frequency < KNOWN_WORD_DOCS)
+                ranked = True
             clauses.append((Occur.Must, word))
         clauses += _filter_clauses(schema, request)
         query = Query.boolean_query(clauses) if clauses else Query.all_query()
+        order = {}
+        if spec.popularity and ranked:
+            order = {"weight_by_field": "popularity_weight"}
+        elif spec.popularity and request.terms:
+            # Only common words ("the", "of the"): every hit has the same score, so score x weight
+            # orders by popularity alone. Sorting on the fast field gives that order without scoring
+            # and weighting each of the (often half a million) hits, at half the cost.
+            order = {"order_by_field": "popularity_weight", "order": tantivy.Order.Desc}
         result = searcher.search(
-            query, limit=max(request.limit, 1), offset=request.offset, count=request.count,
-            weight_by_field="popularity_weight" if spec.popularity else None,
-        )
+            query, limit=max(request.limit, 1), offset=request.offset, count=request.count, **order)
         hits = [orjson.loads(searcher.doc(address)["source"][0]) for _, address in result.hits[: request.limit]]
         return SearchPage(count=result.count if request.count else len(hits), hits=hits)
 
