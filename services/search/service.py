@@ -65,5 +65,7 @@ def suggest(backend: SearchBackend, query: TextQuery, limit: int) -> dict:
         for kind in SUGGEST_ORDER:
             if len(found) >= limit:
                 break
-            found += [{"type": s.kind, "id": s.id, "text": s.text} for s in backend.suggest(kind, query.terms, limit)]
+            # Only as many as are still missing: each suggestion is a stored document to load.
+            found += [{"type": s.kind, "id": s.id, "text": s.text}
+                      for s in backend.suggest(kind, query.terms, limit - len(found))]
     return {"query": query.text, "suggestions": found[:limit]}
