@@ -1,6 +1,8 @@
 """Catalog service settings (environment variables, defaults for the local stack)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydantic import AliasChoices, Field
 
 from services.common.settings import ServiceSettings
@@ -19,5 +21,8 @@ class CatalogSettings(ServiceSettings):
     )
 
 
+@lru_cache(maxsize=1)
 def get_settings() -> CatalogSettings:
+    """Read once per process (reading the environment is costly on a per-request path);
+    tests that change the environment call get_settings.cache_clear()."""
     return CatalogSettings()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from starlette.requests import Request
+
 from services.catalog.config import get_settings
 from services.common.database import Database, declarative_base
 
@@ -15,7 +17,7 @@ def database() -> Database:
     return Database(settings.database_url, pool_size=settings.database_pool_size)
 
 
-async def db_session():
-    """FastAPI dependency: a session on the catalog database."""
-    async for session in database().session():
+async def db_session(request: Request):
+    """FastAPI dependency: a session on the catalog database; autocommit for safe methods (reads)."""
+    async for session in database().session(read_only=request.method in ("GET", "HEAD", "OPTIONS")):
         yield session

@@ -28,7 +28,7 @@ async def current_user(request: Request) -> Optional[Principal]:
     return await authenticator().authenticate(request)
 
 
-def paging(request: Request) -> PageRequest:
+async def paging(request: Request) -> PageRequest:   # async: a plain def would run in the thread pool
     s = get_settings()
     return page_request(request, s.page_size, s.max_page_size)
 

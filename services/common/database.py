@@ -42,10 +42,14 @@ class Database:
             async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, echo=echo,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Same pool; each statement commits on its own, so a read needs no BEGIN / ROLLBACK round trips.
+        self.read_sessions = async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                                expire_on_commit=False, autoflush=False)
 
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """FastAPI dependency: one session per request, closed afterwards."""
-        async with self.sessions() as session:
+    async def session(self, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """FastAPI dependency: one session per request, closed afterwards. `read_only` sessions run
+        every statement in its own transaction (autocommit): for requests that only read."""
+        async with (self.read_sessions if read_only else self.sessions)() as session:
             yield session
 
     async def ping(self) -> None:

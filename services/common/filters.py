@@ -162,9 +162,11 @@ class FilterSet:
             raise ValidationError(errors)
         return conditions
 
-    async def get_object(self, session, model, pk: int, params: Mapping[str, str], name: str):
-        """DRF's get_object(): the filters in the query string apply to the lookup too; 404 otherwise."""
-        obj = await session.scalar(select(model).where(model.id == pk, *self.conditions(params)))
+    async def get_object(self, session, model, pk: int, params: Mapping[str, str], name: str, selected=None):
+        """DRF's get_object(): the filters in the query string apply to the lookup too; 404 otherwise.
+        Returns the `model` instance, or only `selected` (e.g. `model.id`, no ORM object) if given."""
+        stmt = select(model if selected is None else selected).where(model.id == pk, *self.conditions(params))
+        obj = await session.scalar(stmt)
         if obj is None:
             raise not_found_for(name)
         return obj

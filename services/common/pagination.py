@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
 
+from services.common.count_cache import CountCache
 from services.common.errors import NotFound
 from services.common.public_url import absolute_uri
 
@@ -107,19 +108,37 @@ async def paginate(
 ) -> dict:
     """The DRF envelope for one page: `count()` gives the total, `fetch(offset, limit)` the rows,
     already serialised to JSON-ready dicts."""
-    total = await count()
-    page = Page(page_number(paging.page, total, paging.page_size), paging.page_size, total)
-    results = list(await fetch(page.offset, page.page_size)) if total else []
+    if paging.page == "1":
+        # The first page is always valid: fetch it first, and a short one is the whole list, so
+        # the count (the costly query) is only needed when the list goes on.
+        results = list(await fetch(0, paging.page_size))
+        total = len(results) if len(results) < paging.page_size else await count()
+        page = Page(1, paging.page_size, total)
+    else:
+        total = await count()
+        page = Page(page_number(paging.page, total, paging.page_size), paging.page_size, total)
+        results = list(await fetch(page.offset, page.page_size)) if total else []
     next_link, previous = page.links(request)
     return {"count": total, "next": next_link, "previous": previous, "results": results}
 
 
+PAGING_PARAMS = ("page", "page_size")
+
+
+def count_key(request: Request) -> tuple:
+    """What a list's total depends on: the path and the query string without the paging parameters."""
+    return request.url.path, tuple(sorted((k, v) for k, v in request.query_params.multi_items() if k not in PAGING_PARAMS))
+
+
 async def paginate_query(request: Request, session, paging: PageRequest, rows_stmt, count_stmt,
-                         serialize: Callable[[Any], dict]) -> dict:
+                         serialize: Callable[[Any], dict], counts: Optional[CountCache] = None) -> dict:
     """`paginate` for SQLAlchemy: `rows_stmt` is the ordered SELECT (LIMIT/OFFSET are added),
-    `count_stmt` a SELECT count(*) over the same filters."""
+    `count_stmt` a SELECT count(*) over the same filters, answered from `counts` while the data
+    it counts is unchanged (keyed by the path and query string: all a list's count depends on)."""
 
     async def count() -> int:
+        if counts is not None:
+            return await counts.count(session, count_stmt, key=count_key(request))
         return (await session.execute(count_stmt)).scalar_one()
 
     async def fetch(offset: int, limit: int):

@@ -10,13 +10,15 @@ from services.catalog.album import service
 from services.catalog.album.models import Album, album_read
 from services.catalog.database import db_session
 from services.catalog.dependencies import action_route, current_user, paging
+from services.catalog.listing import page_response
 from services.catalog.not_allowed import ACTION_METHODS, DETAIL_METHODS, LIST_METHODS, refuse
 from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
 from services.catalog.track import service as tracks
 from services.catalog.track.models import track_read
 from services.common.auth import Principal
-from services.common.pagination import PageRequest, paginate_query
+from services.common.pagination import PageRequest
 from services.common.requests import parse_pk, request_data
+from services.common.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1/albums", tags=["albums"])
 
@@ -25,7 +27,7 @@ router = APIRouter(prefix="/api/v1/albums", tags=["albums"])
 async def list_albums(request: Request, user: Optional[Principal] = Depends(current_user),
                       page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     rows, count = service.list_statements(request.query_params)
-    return await paginate_query(request, session, page, rows, count, album_read)
+    return await page_response(request, session, page, rows, count, album_read)
 
 
 @router.post("/", status_code=201)
@@ -39,7 +41,7 @@ async def create_album(request: Request, user: Optional[Principal] = Depends(cur
 @router.api_route("/{pk}/", methods=["GET", "HEAD"])
 async def get_album(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
                     session: AsyncSession = Depends(db_session)):
-    return album_read(await service.get_row(session, parse_pk(pk, "Album"), request.query_params))
+    return JSONResponse(album_read(await service.get_row(session, parse_pk(pk, "Album"), request.query_params)))
 
 
 @router.api_route("/{pk}/tracks/", methods=["GET", "HEAD"])
@@ -47,7 +49,7 @@ async def album_tracks(pk: str, request: Request, user: Optional[Principal] = De
                        page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     album = await service.get_row(session, parse_pk(pk, "Album"), request.query_params)
     rows, count = tracks.list_statements(request.query_params, album_id=album.id)
-    return await paginate_query(request, session, page, rows, count, track_read)
+    return await page_response(request, session, page, rows, count, track_read)
 
 
 @router.api_route("/{pk}/", methods=["PUT", "PATCH"])

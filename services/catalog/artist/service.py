@@ -38,6 +38,11 @@ async def get(session: AsyncSession, artist_id: int, params: Mapping[str, str]) 
     return await ARTIST_FILTERS.get_object(session, Artist, artist_id, params, "Artist")
 
 
+async def existing_id(session: AsyncSession, artist_id: int, params: Mapping[str, str]) -> int:
+    """`get` for the nested lists, which only need to know the artist is there (404 otherwise)."""
+    return await ARTIST_FILTERS.get_object(session, Artist, artist_id, params, "Artist", Artist.id)
+
+
 def _country(value: str) -> str:
     if value and (len(value) != 2 or not value.isalpha()):
         raise Invalid("Use a two-letter ISO 3166-1 country code.")

@@ -12,13 +12,15 @@ from services.catalog.artist import service
 from services.catalog.artist.models import artist_read
 from services.catalog.database import db_session
 from services.catalog.dependencies import action_route, current_user, paging
+from services.catalog.listing import page_response
 from services.catalog.not_allowed import ACTION_METHODS, DETAIL_METHODS, LIST_METHODS, refuse
 from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
 from services.catalog.track import service as tracks
 from services.catalog.track.models import track_read
 from services.common.auth import Principal
-from services.common.pagination import PageRequest, paginate_query
+from services.common.pagination import PageRequest
 from services.common.requests import parse_pk, request_data
+from services.common.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1/artists", tags=["artists"])
 
@@ -27,7 +29,7 @@ router = APIRouter(prefix="/api/v1/artists", tags=["artists"])
 async def list_artists(request: Request, user: Optional[Principal] = Depends(current_user),
                        page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     rows, count = service.list_statements(request.query_params)
-    return await paginate_query(request, session, page, rows, count, lambda row: artist_read(row[0]))
+    return await page_response(request, session, page, rows, count, lambda row: artist_read(row[0]))
 
 
 @router.post("/", status_code=201)
@@ -40,23 +42,23 @@ async def create_artist(request: Request, user: Optional[Principal] = Depends(cu
 @router.api_route("/{pk}/", methods=["GET", "HEAD"])
 async def get_artist(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
                      session: AsyncSession = Depends(db_session)):
-    return artist_read(await service.get(session, parse_pk(pk, "Artist"), request.query_params))
+    return JSONResponse(artist_read(await service.get(session, parse_pk(pk, "Artist"), request.query_params)))
 
 
 @router.api_route("/{pk}/albums/", methods=["GET", "HEAD"])
 async def artist_albums(pk: str, request: Request, user: Optional[Principal] = Depends(action_route),
                         page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
-    artist = await service.get(session, parse_pk(pk, "Artist"), request.query_params)
-    rows, count = albums.list_statements(request.query_params, artist_id=artist.id)
-    return await paginate_query(request, session, page, rows, count, album_read)
+    artist_id = await service.existing_id(session, parse_pk(pk, "Artist"), request.query_params)
+    rows, count = albums.list_statements(request.query_params, artist_id=artist_id)
+    return await page_response(request, session, page, rows, count, album_read)
 
 
 @router.api_route("/{pk}/tracks/", methods=["GET", "HEAD"])
 async def artist_tracks(pk: str, request: Request, user: Optional[Principal] = Depends(action_route),
                         page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
-    artist = await service.get(session, parse_pk(pk, "Artist"), request.query_params)
-    rows, count = tracks.list_statements(request.query_params, artist_id=artist.id)
-    return await paginate_query(request, session, page, rows, count, track_read)
+    artist_id = await service.existing_id(session, parse_pk(pk, "Artist"), request.query_params)
+    rows, count = tracks.list_statements(request.query_params, artist_id=artist_id)
+    return await page_response(request, session, page, rows, count, track_read)
 
 
 @router.api_route("/{pk}/", methods=["PUT", "PATCH"])

@@ -8,13 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.database import db_session
 from services.catalog.dependencies import current_user, paging
+from services.catalog.listing import page_response
 from services.catalog.genre import service
 from services.catalog.genre.models import genre_read
 from services.catalog.not_allowed import DETAIL_METHODS, LIST_METHODS, refuse
 from services.catalog.permissions import require_admin
 from services.common.auth import Principal
-from services.common.pagination import PageRequest, paginate_query
+from services.common.pagination import PageRequest
 from services.common.requests import parse_pk, request_data
+from services.common.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1/genres", tags=["genres"])
 
@@ -23,7 +25,7 @@ router = APIRouter(prefix="/api/v1/genres", tags=["genres"])
 async def list_genres(request: Request, user: Optional[Principal] = Depends(current_user),
                       page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     rows, count = service.list_statements(request.query_params)
-    return await paginate_query(request, session, page, rows, count, lambda row: genre_read(row[0]))
+    return await page_response(request, session, page, rows, count, lambda row: genre_read(row[0]))
 
 
 @router.post("/", status_code=201)
@@ -36,7 +38,7 @@ async def create_genre(request: Request, user: Optional[Principal] = Depends(cur
 @router.api_route("/{pk}/", methods=["GET", "HEAD"])
 async def get_genre(pk: str, request: Request, user: Optional[Principal] = Depends(current_user),
                     session: AsyncSession = Depends(db_session)):
-    return genre_read(await service.get(session, parse_pk(pk, "Genre"), request.query_params))
+    return JSONResponse(genre_read(await service.get(session, parse_pk(pk, "Genre"), request.query_params)))
 
 
 @router.api_route("/{pk}/", methods=["PUT", "PATCH"])

@@ -56,6 +56,11 @@ def _with_relations(stmt: Select) -> Select:
             .outerjoin(_genre, _genre.c.id == Track.genre_id))
 
 
+# Built once: statements are immutable, and building the column list costs more than the query.
+TRACK_ROWS = _with_relations(select(*TRACK_COLUMNS))
+TRACK_COUNT = select(func.count()).select_from(Track)
+
+
 def _filtered(stmt: Select, params: Mapping[str, str]) -> Select:
     """Filters need their own joins (Django adds INNER JOINs for album__/genre__ lookups)."""
     conditions = TRACK_FILTERS.conditions(params)
@@ -69,8 +74,8 @@ def _filtered(stmt: Select, params: Mapping[str, str]) -> Select:
 def list_statements(params: Mapping[str, str], *, artist_id: Optional[int] = None,
                     album_id: Optional[int] = None, popular: bool = False) -> tuple[Select, Select]:
     """(rows, count) statements for a track list with the client's filters and ordering."""
-    rows = _filtered(_with_relations(select(*TRACK_COLUMNS)), params)
-    count = _filtered(select(func.count()).select_from(Track), params)
+    rows = _filtered(TRACK_ROWS, params)
+    count = _filtered(TRACK_COUNT, params)
     if artist_id is not None:
         rows, count = rows.where(Track.artist_id == artist_id), count.where(Track.artist_id == artist_id)
     if album_id is not None:
@@ -83,7 +88,7 @@ def list_statements(params: Mapping[str, str], *, artist_id: Optional[int] = Non
 
 async def get_row(session: AsyncSession, track_id: int, params: Mapping[str, str]):
     """The detail row; like DRF's get_object the list filters in the query string apply too."""
-    stmt = _filtered(_with_relations(select(*TRACK_COLUMNS)), params).where(Track.id == track_id)
+    stmt = _filtered(TRACK_ROWS, params).where(Track.id == track_id)
     return (await session.execute(stmt)).first()
 
 

@@ -8,14 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.database import db_session
 from services.catalog.dependencies import action_route, current_user, paging
+from services.catalog.listing import page_response
 from services.catalog.not_allowed import ACTION_METHODS, DETAIL_METHODS, LIST_METHODS, refuse
 from services.catalog.permissions import require_artist_or_admin, require_owner_or_admin
 from services.catalog.track import service, writes
 from services.catalog.track.models import track_read
 from services.common.auth import Principal
 from services.common.errors import not_found_for
-from services.common.pagination import PageRequest, paginate_query
+from services.common.pagination import PageRequest
 from services.common.requests import parse_pk, request_data
+from services.common.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1/tracks", tags=["tracks"])
 
@@ -24,7 +26,7 @@ router = APIRouter(prefix="/api/v1/tracks", tags=["tracks"])
 async def list_tracks(request: Request, user: Optional[Principal] = Depends(current_user),
                       page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     rows, count = service.list_statements(request.query_params)
-    return await paginate_query(request, session, page, rows, count, track_read)
+    return await page_response(request, session, page, rows, count, track_read)
 
 
 @router.post("/", status_code=201)
@@ -40,7 +42,7 @@ async def popular_tracks(request: Request, user: Optional[Principal] = Depends(a
                          page: PageRequest = Depends(paging), session: AsyncSession = Depends(db_session)):
     """Most popular first unless ?ordering= is given; the list filters apply."""
     rows, count = service.list_statements(request.query_params, popular=True)
-    return await paginate_query(request, session, page, rows, count, track_read)
+    return await page_response(request, session, page, rows, count, track_read)
 
 
 refuse(router, "/popular/", ACTION_METHODS)     # before /{pk}/, which would refuse it as a detail route
@@ -52,7 +54,7 @@ async def get_track(pk: str, request: Request, user: Optional[Principal] = Depen
     row = await service.get_row(session, parse_pk(pk, "Track"), request.query_params)
     if row is None:
         raise not_found_for("Track")
-    return track_read(row)
+    return JSONResponse(track_read(row))
 
 
 @router.api_route("/{pk}/", methods=["PUT", "PATCH"])

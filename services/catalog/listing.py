@@ -1,0 +1,20 @@
+"""The response of every catalog list endpoint: DRF's page envelope, with counts reused while the
+tables they count are unchanged (catalog_data_version, bumped by triggers: see migration 0003)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from services.common.count_cache import CountCache
+from services.common.pagination import PageRequest, paginate_query
+from services.common.responses import JSONResponse
+
+COUNTS = CountCache("catalog_data_version")
+
+
+async def page_response(request: Request, session: AsyncSession, page: PageRequest, rows, count,
+                        serialize: Callable[[Any], dict]) -> JSONResponse:
+    # Returned as a response, not a dict, so FastAPI does not walk it with jsonable_encoder first.
+    return JSONResponse(await paginate_query(request, session, page, rows, count, serialize, counts=COUNTS))
