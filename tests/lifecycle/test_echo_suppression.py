@@ -17,7 +17,6 @@ from sqlalchemy import create_engine
 from cdc.consumer.envelope import ChangeEvent
 from services.catalog.sync.forward import echo_filter
 from services.catalog.sync.reverse import apply_pending
-from services.catalog.sync.snapshot import copy_snapshot
 from tests.parity import processes
 
 LSN = iter(range(10**12, 10**13))
@@ -25,12 +24,7 @@ LSN = iter(range(10**12, 10**13))
 
 @pytest.fixture(scope="module")
 def databases(pg_port):
-    monolith = processes.ensure_database(pg_port, "lifecycle_echo_monolith", fresh=True)
-    catalog = processes.ensure_database(pg_port, "lifecycle_echo_catalog", fresh=True)
-    processes.prepare_monolith(monolith, 20)
-    processes.prepare_catalog(catalog)
-    copy_snapshot(monolith, catalog)
-    yield monolith, catalog
+    yield processes.replica_pair(pg_port, "lifecycle_echo", 20)
     with psycopg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/postgres", autocommit=True) as conn:
         for name in ("lifecycle_echo_monolith", "lifecycle_echo_catalog"):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

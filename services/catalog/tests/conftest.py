@@ -6,18 +6,12 @@ import httpx
 import psycopg
 import pytest
 
-from services.catalog.sync.snapshot import copy_snapshot
 from tests.parity import processes
 
 
 @pytest.fixture(scope="module")
 def databases(pg_port):
-    monolith = processes.ensure_database(pg_port, "catalog_unit_monolith", fresh=True)
-    catalog = processes.ensure_database(pg_port, "catalog_unit_service", fresh=True)
-    processes.prepare_monolith(monolith, 200)
-    processes.prepare_catalog(catalog)
-    copy_snapshot(monolith, catalog)
-    return monolith, catalog
+    return processes.replica_pair(pg_port, "catalog_unit", 200)
 
 
 @pytest.fixture()
