@@ -1,7 +1,9 @@
 """Search benchmark: the search service against the monolith's legacy search, in one run, on the same
 catalogue (normally the 1M-track demo dataset).
 
-    ./dev bench search --database-url postgresql://postgres@127.0.0.1:56310/vobemusic \
+    .venv/bin/python -m benchmarks.search.dataset      # once: own cluster with the 1M-track catalogue
+    flock /tmp/vobe-bench.lock .venv/bin/python -m benchmarks.search.run \
+        --database-url postgresql://postgres@127.0.0.1:56310/vobemusic \
         --search-database-url postgresql+psycopg://postgres@127.0.0.1:56310/search
 
 Prints p50/p99 latency per query class (1, 2, 3 words; suggest) for both systems with the ratio,
