@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -27,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 from confluent_kafka import Consumer  # noqa: E402
+from prometheus_client import REGISTRY  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 from sqlalchemy import create_engine  # noqa: E402
 
 from cdc.broker import EmbeddedBroker  # noqa: E402
@@ -44,6 +47,26 @@ NAIVE = {"p50_ms": 13, "p99_ms": 32, "rows_per_s": 3000}
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def relay_busy(relay: RelayProcess) -> tuple[float, float, float]:
+    """(seconds handing records over from the JVM, seconds producing + waiting for acks, batches)
+    from the relay's /metrics."""
+    with urllib.request.urlopen(relay.url + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[sample.name] = sample.value
+    return (samples.get("cdc_relay_handover_seconds_total", 0.0), samples.get("cdc_relay_batch_delivery_seconds_sum", 0.0),
+            samples.get("cdc_relay_batches_total", 0.0))
+
+
+def consumer_busy(name: str) -> tuple[float, float]:
+    """(seconds in decode + apply + commit, batches) of the in-process consumer runner."""
+    labels = {"consumer": name}
+    return (REGISTRY.get_sample_value("cdc_consumer_batch_seconds_sum", labels) or 0.0,
+            REGISTRY.get_sample_value("cdc_consumer_batch_seconds_count", labels) or 0.0)
 
 
 def main() -> None:
@@ -165,6 +188,7 @@ def main() -> None:
         # --- throughput: bulk write -> rows applied
         print(f"throughput: {args.rows} listen-event rows in transactions of {args.tx_rows}", flush=True)
         delivered_before = relay.status()["events_delivered"]
+        relay_before, consumer_before = relay_busy(relay), consumer_busy(runner.name)
         relay_done: list[float] = []
 
         def watch_relay() -> None:
@@ -188,6 +212,7 @@ def main() -> None:
                 return conn.execute("SELECT count(*) FROM listening_listenevent").fetchone()[0]
         wait_until(lambda: target_rows() >= args.rows + args.warmup_rows + 1, 600, 0.05, "bulk rows applied")
         done = time.time()
+        relay_after, consumer_after = relay_busy(relay), consumer_busy(runner.name)
         assert table_checksum(source_url, "listening_listenevent") == table_checksum(target_url, "listening_listenevent")
         stop.set()
         background.stop()
@@ -207,6 +232,17 @@ def main() -> None:
         if relay_done:
             print(f"  relay: all {args.rows} events acknowledged by the broker after {relay_done[0] - started:.2f} s "
                   f"-> {args.rows / (relay_done[0] - started):,.0f} events/s through the relay")
+        window = done - started
+        handover, delivery, batches = (a - b for a, b in zip(relay_after, relay_before))
+        applying, applied_batches = (a - b for a, b in zip(consumer_after, consumer_before))
+        print(f"  where the time went during the bulk run ({window:.2f} s):")
+        print(f"    relay: {batches:.0f} batches; JVM records -> Python {handover:.2f} s, produce + broker acks "
+              f"{delivery:.2f} s (busy {100 * (handover + delivery) / window:.0f} % of the window; the rest is "
+              f"Debezium reading the WAL and converting to JSON)")
+        if applying:
+            print(f"    consumer: {applied_batches:.0f} batches of ~{args.rows / max(applied_batches, 1):,.0f} events; "
+                  f"decode + apply + commit {applying:.2f} s (busy {100 * applying / window:.0f} %) -> "
+                  f"{args.rows / applying:,.0f} rows/s while applying")
         print(f"  source and target checksums of listening_listenevent match")
     finally:
         if runner is not None:

@@ -23,7 +23,7 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Engine
 
 from cdc.consumer.envelope import ChangeEvent, PoisonEvent
-from cdc.consumer.value_decoding import Converter, convert, converter_for
+from cdc.consumer.value_decoding import Converter, converter_for
 
 log = logging.getLogger("cdc.consumer.mapping")
 
@@ -91,6 +91,8 @@ class BoundMapping:
     def target_row(self, source_row: dict[str, Any]) -> dict[str, Any]:
         """Rename, drop, convert: the source row as values for the target table's columns."""
         mapping = self.mapping
+        if not mapping.rename and not mapping.exclude and mapping.transform is None:
+            return self._converted(source_row)     # the common case, once per event: no copy
         renamed: dict[str, Any] = {}
         for name, value in source_row.items():
             if name in mapping.exclude:
@@ -98,16 +100,27 @@ class BoundMapping:
             renamed[mapping.rename.get(name, name)] = value
         if mapping.transform is not None:
             renamed = mapping.transform(renamed)
+        return self._converted(renamed)
+
+    def _converted(self, source_row: dict[str, Any]) -> dict[str, Any]:
+        columns = self._columns
         row: dict[str, Any] = {}
-        for name, value in renamed.items():
-            target = self._columns.get(name)
+        for name, value in source_row.items():
+            target = columns.get(name)
             if target is None:
                 if name not in self._ignored_logged:
                     self._ignored_logged.add(name)
                     log.info("source column not in target; ignored", extra={"table": self.name, "column": name})
                 continue
             column, converter = target
-            row[column] = convert(converter, value, column)
+            if value is not None and converter is not None:
+                try:
+                    value = converter(value)
+                except PoisonEvent:
+                    raise
+                except (ValueError, TypeError, OverflowError) as exc:
+                    raise PoisonEvent("bad-value", f"{column}={value!r}: {exc}") from exc
+            row[column] = value
         return row
 
     def key_of(self, row: dict[str, Any]) -> tuple:
@@ -130,6 +143,8 @@ def bind(topic_map: TopicMap, engine: Engine) -> dict[str, BoundMapping]:
 
 def row_key_text(key: tuple) -> str:
     """The bookkeeping key of a row: its key values as compact JSON."""
+    if len(key) == 1 and type(key[0]) is int:
+        return str(key[0])      # what json.dumps gives, without its cost (the common bigint id)
     return json.dumps(key[0] if len(key) == 1 else list(key), default=str, separators=(",", ":"))
 
 

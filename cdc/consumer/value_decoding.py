@@ -41,6 +41,11 @@ def _epoch_unit_seconds(value: int) -> float:
 
 
 def to_decimal(value: Any) -> Decimal:
+    if type(value) is str:        # decimal.handling.mode=string: the common case
+        try:
+            return Decimal(value)
+        except InvalidOperation as exc:
+            raise PoisonEvent("bad-decimal", repr(value)) from exc
     if isinstance(value, dict) and "value" in value and "scale" in value:   # VariableScaleDecimal
         unscaled = int.from_bytes(base64.b64decode(value["value"]), "big", signed=True)
         return Decimal(unscaled).scaleb(-int(value["scale"]))
@@ -54,8 +59,7 @@ def to_datetime(value: Any, with_tz: bool) -> dt.datetime:
     if isinstance(value, (int, float)):
         parsed = EPOCH + dt.timedelta(seconds=_epoch_unit_seconds(int(value)))
     else:
-        text = str(value)
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        parsed = dt.datetime.fromisoformat(str(value))    # Python 3.11 reads the trailing Z
     if with_tz and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     if not with_tz and parsed.tzinfo is not None:
@@ -108,7 +112,14 @@ def converter_for(column_type: sqltypes.TypeEngine) -> Converter | None:
         return to_decimal
     if isinstance(column_type, sqltypes.DateTime):
         with_tz = bool(getattr(column_type, "timezone", False))
-        return lambda v: to_datetime(v, with_tz)
+
+        def datetime_value(value):
+            if with_tz and type(value) is str:      # isostring mode, UTC with Z: the common case
+                parsed = dt.datetime.fromisoformat(value)
+                if parsed.tzinfo is not None:
+                    return parsed
+            return to_datetime(value, with_tz)
+        return datetime_value
     if isinstance(column_type, sqltypes.Date):
         return to_date
     if isinstance(column_type, sqltypes.Time):

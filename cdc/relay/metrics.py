@@ -11,6 +11,8 @@ DELIVERY_SECONDS = Histogram("cdc_relay_batch_delivery_seconds", "Produce + brok
 COMMIT_TO_ACK_SECONDS = Histogram(
     "cdc_relay_commit_to_ack_seconds", "Source commit timestamp -> broker acknowledgement (last event of a batch)",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60))
+HANDOVER_SECONDS = Counter("cdc_relay_handover_seconds_total",
+                           "Time spent reading Debezium's records into Python (JVM -> Python strings)")
 DELIVERY_FAILURES = Counter("cdc_relay_delivery_failures_total", "Records the broker did not acknowledge")
 DELIVERY_RETRIES = Counter("cdc_relay_delivery_retries_total", "Batches re-sent after a failed delivery")
 LAST_LSN = Gauge("cdc_relay_last_source_lsn", "Source LSN of the last delivered change event")

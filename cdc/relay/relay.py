@@ -51,15 +51,20 @@ class Relay:
             raise DeliveryAborted("relay is stopping")
         started = time.monotonic()
         messages = []
+        append = messages.append
         for record in records:
             key, value = record.key(), record.value()
-            messages.append((str(record.destination()), None if key is None else str(key),
-                             None if value is None else str(value)))
+            append((str(record.destination()), None if key is None else str(key), None if value is None else str(value)))
+        handed_over = time.monotonic()
         self._delivery.deliver(messages)
-        for record in records:
-            committer.markProcessed(record)
+        # Marking a record stores its source offset as the newest one of its source partition (the
+        # connector has one): marking the batch's last record commits exactly what marking each
+        # one would, with one JVM call instead of one per record.
+        if messages:
+            committer.markProcessed(records.get(len(messages) - 1))
         committer.markBatchFinished()
-        self._account(messages, time.monotonic() - started)
+        metrics.HANDOVER_SECONDS.inc(handed_over - started)
+        self._account(messages, time.monotonic() - handed_over)
 
     def _account(self, messages, seconds: float) -> None:
         metrics.BATCHES.inc()
