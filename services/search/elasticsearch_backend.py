@@ -173,10 +173,10 @@ class ElasticsearchBackend(SearchBackend):
                 for t in terms
             ]
             query: dict = {"bool": {"must": clauses}}
-            if popular:
-                query = popularity_scaled(query)
+            # Tracks: most popular first, as legacy's suggest and the tantivy backend order them.
+            sort = [{"popularity": "desc"}, {"id": "asc"}] if popular else ["_score", {"id": "asc"}]
             response = self.client.search(index=self.alias(kind), query=query, size=limit, track_total_hits=False,
-                                          _source=["source"], sort=["_score", {"id": "asc"}])
+                                          _source=["source"], sort=sort)
             sources = [hit["_source"]["source"] for hit in response["hits"]["hits"]]
             if sources:
                 return [Suggestion(kind, s["id"], s.get("name") or s.get("title") or "") for s in sources]

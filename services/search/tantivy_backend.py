@@ -288,15 +288,17 @@ class TantivyBackend(SearchBackend):
         index = self._gen.indexes[kind]
         schema = index.schema
         searcher = index.searcher()
-        weight = "popularity_weight" if spec.popularity else None
+        # Tracks complete to the most popular first, as legacy's suggest orders them: a sort on the
+        # fast field, not a score weighted hit by hit (a 3-letter prefix matches tens of thousands).
+        order = {"order_by_field": "popularity_weight", "order": tantivy.Order.Desc} if spec.popularity else {}
         exact = Query.boolean_query(
             [(Occur.Must, Query.term_query(schema, "suggest", text_analysis.prefix_term(t))) for t in terms])
-        hits = searcher.search(exact, limit=limit, count=False, weight_by_field=weight).hits
+        hits = searcher.search(exact, limit=limit, count=False, **order).hits
         if not hits:
             fuzzy = Query.boolean_query([
                 (Occur.Must, Query.fuzzy_term_query(schema, "suggest", text_analysis.prefix_term(t), fuzzy_distance(t)))
                 for t in terms])
-            hits = searcher.search(fuzzy, limit=limit, count=False, weight_by_field=weight).hits
+            hits = searcher.search(fuzzy, limit=limit, count=False, **order).hits
         sources = [orjson.loads(searcher.doc(address)["source"][0]) for _, address in hits]
         return [Suggestion(kind, s["id"], s.get("name") or s.get("title") or "") for s in sources]
 

@@ -104,6 +104,13 @@ def test_suggest_completes_word_prefixes_and_tolerates_typos(backend):
     assert backend.suggest("track", ("zzz",), 10) == []
 
 
+def test_track_suggestions_are_the_most_popular_first(backend):
+    # Legacy's order for suggested tracks; a short title would win on text relevance alone.
+    backend.apply([track_doc(1, "Hunter", popularity=20),
+                   track_doc(2, "Hunting High and Low in the Summer Rain", popularity=25)], {})
+    assert [s.id for s in backend.suggest("track", ("hun",), 10)] == [2, 1]
+
+
 def test_kinds_are_separate(backend):
     artist = {"id": 7, "user_id": None, "name": "Hunter", "bio": "", "country": "", "image_url": "",
               "created_at": None, "updated_at": None}

@@ -83,6 +83,14 @@ def test_suggest_falls_back_to_fuzzy(stub, es):
     exact, fuzzy = stub.state.find("POST", "vobe-artist/_search")
     assert exact.body["query"] == {"bool": {"must": [{"term": {"suggest": "radiohaed"}}]}}
     assert fuzzy.body["query"]["bool"]["must"] == [{"fuzzy": {"suggest": {"value": "radiohaed", "fuzziness": 2}}}]
+    assert exact.body["sort"] == ["_score", {"id": "asc"}]
+
+
+def test_track_suggestions_are_the_most_popular_first(stub, es):
+    es.suggest("track", ("hun",), 5)
+    exact = stub.state.find("POST", "vobe-track/_search")[0]
+    assert exact.body["query"] == {"bool": {"must": [{"term": {"suggest": "hun"}}]}}
+    assert exact.body["sort"] == [{"popularity": "desc"}, {"id": "asc"}]
 
 
 def test_rebuild_bulk_loads_new_indices_and_swaps_every_alias_at_once(stub, es):
