@@ -11,6 +11,7 @@ import uvicorn
 
 from proxy import json_logging
 from proxy.app import ProxyApp
+from proxy.coalescing_http import CoalescingHttpToolsProtocol
 from proxy.settings import ProxySettings
 
 log = logging.getLogger("proxy")
@@ -32,7 +33,7 @@ def main() -> None:
     config = uvicorn.Config(
         ProxyApp(settings),
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol if settings.coalesce_writes else "httptools",
         lifespan="on",
         # X-Forwarded-* are the proxy's business (PROXY_TRUST_FORWARDED), not uvicorn's: by default
         # uvicorn would trust them from 127.0.0.1 and rewrite the client address.

@@ -29,6 +29,7 @@ class ProxySettings(BaseSettings):
     allowed_hosts: str = "*"  # comma-separated; ".example.com" allows subdomains; "*" allows any
     trust_forwarded: bool = False  # keep X-Forwarded-* from clients (only behind a trusted proxy)
     keepalive_timeout: float = 75.0  # client-side keep-alive of the proxy itself
+    coalesce_writes: bool = True  # response head and body in one write (proxy/coalescing_http.py)
 
     # Shadow work runs in a child process (proxy/shadow_worker.py), never in the serving event loop.
     shadow_max_inflight: int = 32  # concurrent shadow exchanges in the worker

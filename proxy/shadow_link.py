@@ -43,6 +43,7 @@ class ShadowLink:
         self._closing = False
         self._records_start: Optional[int] = None  # where this run's records begin in the record file
         self._tasks: set[asyncio.Task] = set()
+        self._pending: list[bytes] = []  # frames of this event-loop step, written in one go at its end
 
     # -- serving path ------------------------------------------------------------------------------
 
@@ -73,9 +74,15 @@ class ShadowLink:
         self._send(("table", table.text, table.source))
 
     def _send(self, message) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(frames.encode(message))
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
         data = self._data
         if data is not None and not data.is_closing():
-            data.write(frames.encode(message))
+            data.write(b"".join(pending))
 
     # -- admin questions ----------------------------------------------------------------------------
 
@@ -116,6 +123,7 @@ class ShadowLink:
         finally:
             data_there.close()
             control_there.close()
+        self._pending = []  # frames for the dead worker; the table is sent again below
         _, self._data = await asyncio.open_unix_connection(sock=data_here)
         control_in, self._control = await asyncio.open_unix_connection(sock=control_here)
         if self._table is not None:
@@ -154,6 +162,7 @@ class ShadowLink:
     async def close(self, timeout: float = 15.0) -> None:
         """Let the worker finish what is queued, then stop it."""
         self._closing = True
+        self._flush()
         if self._data is not None:
             try:
                 await asyncio.wait_for(self._data.drain(), timeout)
