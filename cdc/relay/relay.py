@@ -16,6 +16,7 @@ from cdc.broker_epoch import BrokerEpoch, BrokerUnavailable
 from cdc.relay.debezium_engine import DebeziumEngineRunner
 from cdc.relay.delivery import BatchDelivery, DeliveryAborted
 from cdc.relay.epoch_topics import EpochTopics
+from cdc.relay.record_batch import RecordReader
 from cdc.relay.http_server import serve
 from cdc.settings import CdcSettings
 from cdc.source_setup import setup_source, slot_info
@@ -35,6 +36,7 @@ class Relay:
         self._delivery: BatchDelivery | None = None
         self._epoch_marker: BrokerEpoch | None = None
         self._topics: EpochTopics | None = None
+        self._reader: RecordReader | None = None
         self.epoch: str | None = None
         self.state = "starting"
         self.last = {"lsn": None, "source_ts_ms": None, "topic": None, "snapshot": None, "delivered_at": None}
@@ -50,11 +52,7 @@ class Relay:
         if self._abort.is_set():
             raise DeliveryAborted("relay is stopping")
         started = time.monotonic()
-        messages = []
-        append = messages.append
-        for record in records:
-            key, value = record.key(), record.value()
-            append((str(record.destination()), None if key is None else str(key), None if value is None else str(value)))
+        messages = self._reader.read(records)
         handed_over = time.monotonic()
         self._delivery.deliver(messages)
         # Marking a record stores its source offset as the newest one of its source partition (the
@@ -205,6 +203,9 @@ class Relay:
         props["offset.storage.topic"] = f"{self.connector.offsets_topic}.{self.epoch}"
         self._abort.clear()
         self._engine = DebeziumEngineRunner(props, self.handle_batch)
+        self._reader = RecordReader.create()
+        if not self._reader.batched:
+            log.warning("record batch helper unavailable: one JVM call per record field")
         self._engine.start()
         self.state = "running"
         reason = "stop"
