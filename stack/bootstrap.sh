@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Installs what this machine is missing for the stack and its tests, and nothing twice:
-# Debian packages (Postgres server, Redis, Java for Debezium, nginx/wrk for benchmarks, kcat),
-# then the project's virtualenv from the pinned requirements. Safe to re-run.
+# Debian packages (Postgres server, Redis, a JDK for Debezium and the relay's batch reader, nginx and
+# wrk for benchmarks, kcat), then the project's virtualenv from the pinned requirements. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql redis-server openjdk-17-jre-headless nginx-light wrk kcat)
+APT_PACKAGES=(postgresql redis-server openjdk-17-jdk-headless nginx-light wrk kcat)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-# A JDK/JRE of another packaging satisfies Debezium just as well.
-if command -v java >/dev/null 2>&1; then
-  missing=("${missing[@]/openjdk-17-jre-headless}")
+# A JDK of another packaging serves just as well (javac compiles the relay's batch reader).
+if command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1; then
+  missing=("${missing[@]/openjdk-17-jdk-headless}")
 fi
 missing=($(printf '%s\n' "${missing[@]}" | sed '/^$/d'))
 if [ ${#missing[@]} -gt 0 ]; then
