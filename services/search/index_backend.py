@@ -66,6 +66,9 @@ class IndexRebuild(ABC):
 
 class SearchBackend(ABC):
     name: str
+    # True when the engine answers in this process without network round trips (a sub-millisecond
+    # lookup may then run on the event loop; a network client must not block it).
+    in_process: bool = False
 
     @abstractmethod
     def open(self) -> None:

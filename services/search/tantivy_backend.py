@@ -162,6 +162,7 @@ def live_generation_compatible(index_dir: str | Path) -> bool:
 
 class TantivyBackend(SearchBackend):
     name = "tantivy"
+    in_process = True
 
     def __init__(self, index_dir: str | Path):
         self.root = Path(index_dir)

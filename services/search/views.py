@@ -2,9 +2,9 @@
 
 Search handlers are sync on purpose: the engine call blocks for milliseconds (tantivy releases the
 GIL while it searches), so they run in the thread pool, in parallel, instead of stalling the event
-loop. `/suggest/` is the exception: it is called on every keystroke and answers in well under a
-millisecond when artists fill it (a few ms when it falls through to popularity-weighted tracks), less
-than the thread-pool hand-off costs; on the loop it serves a third more requests per second.
+loop. `/suggest/` on the embedded engine is the exception: it is called on every keystroke and answers
+in about a millisecond, less than the thread-pool hand-off costs; on the loop it serves a third more
+requests per second. On Elasticsearch (network round trips) it stays in the thread pool.
 Handlers return the JSONResponse themselves: a plain dict would first go through FastAPI's
 jsonable_encoder, which walks every hit in Python and cost more than the search itself (several ms per
 page of 20 tracks under load); the bodies are already JSON types, which orjson renders directly."""
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from services.common.pagination import page_request
 from services.common.responses import JSONResponse
@@ -68,4 +69,7 @@ def posts(request: Request):
 @router.get("/suggest/")
 async def suggest(request: Request):
     query, limit = query_parser.parse_suggest_query(request.query_params)
-    return JSONResponse(service.suggest(_backend(request), query, limit))
+    backend = _backend(request)
+    if backend.in_process:
+        return JSONResponse(service.suggest(backend, query, limit))
+    return JSONResponse(await run_in_threadpool(service.suggest, backend, query, limit))

@@ -109,3 +109,24 @@ def test_rebuild_bulk_loads_new_indices_and_swaps_every_alias_at_once(stub, es):
 def test_abandon_drops_the_new_indices(stub, es):
     es.begin_rebuild().abandon()
     assert sorted(stub.state.indices) == sorted(f"vobe-{k}-gen-000001" for k in ("track", "artist", "album", "post"))
+
+
+def test_suggest_over_http_runs_the_network_client_off_the_event_loop(stub, es, tmp_path):
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from services.search.app import build_app
+    from services.search.replica import Replica
+    from services.search.settings import SearchSettings
+
+    threads = []
+    original = es.suggest
+    es.suggest = lambda *args: threads.append(threading.current_thread()) or original(*args)
+    settings = SearchSettings(database_url=f"sqlite:///{tmp_path / 'replica.sqlite3'}", consume_cdc=False)
+    with TestClient(build_app(settings, backend=es, replica=Replica(settings.database_url))) as client:
+        loop_thread = client.portal.call(threading.current_thread)
+        response = client.get("/api/v1/search/suggest/", params={"q": "hun"})
+    assert response.json() == {"query": "hun", "suggestions": []}
+    assert threads and all(thread is not loop_thread for thread in threads)
+    assert len(stub.state.find("POST", "vobe-artist/_search")) == 2  # prefix, then typo-tolerant
