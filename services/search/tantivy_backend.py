@@ -340,7 +340,10 @@ def _completion(schema: tantivy.Schema, term: str) -> Query:
 def _filter_clauses(schema: tantivy.Schema, request: SearchRequest) -> list:
     clauses = []
     for name, value in request.integer_equals.items():
-        clauses.append((Occur.Must, Query.range_query(schema, name, tantivy.FieldType.Integer, value, value)))
+        # The field's posting list, not a range over its fast field: an intersection is led by its
+        # smallest side, and a fast-field range cannot lead, so "the" + genre visited all 584k "the"
+        # hits (15 ms; 4.7 ms as a term). Scored 1.0 like a range, so the ranking is unchanged.
+        clauses.append((Occur.Must, Query.const_score_query(Query.term_query(schema, name, value), 1.0)))
     for name, (low, high) in request.integer_ranges.items():
         if low is None and high is None:
             continue

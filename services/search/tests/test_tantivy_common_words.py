@@ -19,7 +19,7 @@ def backend(tmp_path, monkeypatch):
     monkeypatch.setattr(tantivy_backend, "COMMON_WORD_SHARE", 0.4)
     engine = TantivyBackend(tmp_path / "index")
     engine.open()
-    engine.apply([track_doc(pk, title, popularity=popularity, year=1990 + pk)
+    engine.apply([track_doc(pk, title, popularity=popularity, year=1990 + pk, genre_id=1 + pk % 2)
                   for pk, (title, popularity) in enumerate(POPULARITY.items(), 1)], {})
     yield engine
     engine.close()
@@ -39,6 +39,9 @@ def test_common_words_only_rank_by_popularity_with_the_full_count(backend):
 def test_common_words_with_filters(backend):
     page = search(backend, "the", integer_ranges={"year": (1993, None)})
     assert titles(page) == ["Theory", "Into the Night"] and page.count == 2
+    page = search(backend, "the", integer_equals={"genre_id": 2})
+    assert titles(page) == ["Into the Night", "The Hunter"] and page.count == 2
+    assert search(backend, "song", integer_equals={"genre_id": 1}).count == 1
 
 
 def test_a_rarer_word_brings_back_relevance_ranking(backend):
