@@ -9,6 +9,7 @@ Both sides get the same database cluster, data, machine and wrk settings; the mo
 runs it (gunicorn gthread, 3 workers x 4 threads), the service as uvicorn with 2 workers.
 
     .venv/bin/python -m benchmarks.catalog.bench [--tracks 1000000] [--duration 15] [--connections 16]
+                                                 [--catalog-workers 2]
 
 The cluster lives under .stack/catalog-bench (port 56250) and is kept between runs (the data load is
 the slow part); --fresh reloads it, --stop-cluster stops it at the end."""
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=1_000_000)
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--catalog-workers", type=int, default=2, help="uvicorn workers of the service")
     parser.add_argument("--port", type=int, default=56250)
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--stop-cluster", action="store_true")
@@ -117,7 +119,7 @@ def main() -> None:
     results = {}
     for side in ("monolith", "catalog"):
         server = (processes.start_monolith(monolith_db, logs, workers=3, threads=4) if side == "monolith"
-                  else processes.start_catalog(catalog_db, logs, workers=2))
+                  else processes.start_catalog(catalog_db, logs, workers=args.catalog_workers))
         try:
             for name, path, script in scenarios:
                 wrk(server.url + path, 3, args.connections, script)            # warm-up (caches, pools)
@@ -125,7 +127,8 @@ def main() -> None:
         finally:
             server.stop()
 
-    print(f"\ncatalog benchmark: {args.tracks} tracks, wrk -t2 -c{args.connections} -d{args.duration}s, same machine and cluster")
+    print(f"\ncatalog benchmark: {args.tracks} tracks, wrk -t2 -c{args.connections} -d{args.duration}s, same machine and "
+          f"cluster; service: {args.catalog_workers} uvicorn workers")
     print(f"{'scenario':26} {'side':9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for name, _, _ in scenarios:
         for side in ("monolith", "catalog"):

@@ -25,8 +25,12 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        # uvicorn --no-access-log leaves its access logger without handlers and not propagating;
+        # keep it silent then (a JSON line per request costs as much as a small request).
+        enabled = bool(logger.handlers) or logger.propagate
+        logger.handlers[:] = []
+        logger.propagate = enabled
 
 
 class RequestMetrics:
