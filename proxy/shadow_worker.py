@@ -29,7 +29,7 @@ from proxy import frames, json_logging
 from proxy.comparison_pool import ComparisonPool
 from proxy.forwarding import Forwarder
 from proxy.metrics import ShadowMetrics
-from proxy.route_table import RouteTable, parse_route_table
+from proxy.route_table import RouteTable, RouteTableError, parse_route_table
 from proxy.settings import ProxySettings
 from proxy.shadow import MirroredRequest, ShadowRunner
 from proxy.shadow_recorder import ShadowRecorder
@@ -87,7 +87,11 @@ class ShadowWorker:
                 self.metrics.shadow_queued.set(self.queue.qsize())
             elif kind == "table":
                 _, text, source = message
-                table = parse_route_table(text, source)
+                try:  # the proxy validated this text already; keep the last table if it differs here
+                    table = parse_route_table(text, source)
+                except RouteTableError as exc:
+                    log.error("shadow worker cannot use the route table", extra={"error": str(exc)})
+                    continue
                 await self.upstreams.sync(table)
                 self.table = table
             elif kind == "skip":
