@@ -241,8 +241,12 @@ class TantivyBackend(SearchBackend):
                 writer.delete_documents_by_term("id", doc.id)
                 writer.add_document(to_tantivy(doc, KINDS[doc.kind]))
                 touched.add(doc.kind)
+            # Every commit first, then every reload: a change reaching several kinds (an artist
+            # rename re-renders its albums and tracks) becomes visible in all of them together,
+            # rather than one kind a commit ahead of the others.
             for kind in touched:
                 gen.writers[kind].commit()
+            for kind in touched:
                 gen.indexes[kind].reload()
 
     def begin_rebuild(self) -> "TantivyRebuild":

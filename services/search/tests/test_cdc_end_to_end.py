@@ -73,8 +73,9 @@ def test_monolith_writes_updates_renames_and_deletes_reach_the_index(relay, sour
         source.execute("UPDATE catalog_artist SET name = %s WHERE id = %s", (f"Bjork {word}", artist_id))
         eventually(lambda: [h["artist"]["name"] for h in track_hits(client, f"bjork {word}")] == [f"Bjork {word}"],
                    "artist rename reached the track")
-        albums = client.get("/api/v1/search/albums/", params={"q": f"bjork {word}"}).json()["results"]
-        assert [a["artist"]["name"] for a in albums] == [f"Bjork {word}"]
+        eventually(lambda: [a["artist"]["name"] for a in client.get(
+            "/api/v1/search/albums/", params={"q": f"bjork {word}"}).json()["results"]] == [f"Bjork {word}"],
+            "artist rename reached the album")
 
         # a delete removes it
         source.execute("DELETE FROM catalog_track WHERE id = %s", (track_id,))
