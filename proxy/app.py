@@ -10,6 +10,7 @@ import time
 from collections import defaultdict
 from typing import Optional
 
+from proxy.access_log import AccessLog
 from proxy.audit_log import AuditLog
 from proxy.canary import on_new_side, sticky_key
 from proxy.forwarding import BodyTooLarge, Forwarder, RequestBody, ResponseTee, UpstreamFailure
@@ -24,7 +25,6 @@ from proxy.shadow_link import ShadowLink
 from proxy.table_reloader import TableReloader
 from proxy.upstreams import UpstreamPool
 
-access_log = logging.getLogger("proxy.access")
 log = logging.getLogger("proxy")
 
 OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -45,6 +45,8 @@ class ProxyApp:
         self.guard = RequestGuard(self.settings.max_header_bytes, self.settings.allowed_host_list)
         self.stats: dict[str, RouteStats] = defaultdict(RouteStats)
         self.started_at = time.time()
+        access_wanted = self.settings.access_log and logging.getLogger("proxy.access").isEnabledFor(logging.INFO)
+        self.access_log = AccessLog() if access_wanted else None
         from proxy.admin_api import build_admin_app  # the admin app needs this object; built last
         self.admin = build_admin_app(self)
 
@@ -122,11 +124,9 @@ class ProxyApp:
         status_class = self.metrics.status_class(status)
         self.metrics.observe_request(route.name, answered_by, status_class, elapsed)
         self.stats[route.name].observe(answered_by, status_class, elapsed)
-        if self.settings.access_log:
-            access_log.info("request", extra={
-                "method": method, "path": scope["path"], "status": status, "route": route.name,
-                "upstream": answered_by, "ms": round(elapsed * 1000, 3), "request_id": request_id,
-                "client": scope["client"][0] if scope.get("client") else None})
+        if self.access_log is not None:
+            self.access_log.request(method, scope["path"], status, route.name, answered_by, round(elapsed * 1000, 3),
+                                    request_id, scope["client"][0] if scope.get("client") else None)
         if mirror:
             self._mirror(route, method, scope, headers, body, request_id, tee, answered_by, table, elapsed)
 
@@ -206,6 +206,8 @@ class ProxyApp:
         log.info("proxy started", extra={"routes_file": str(settings.routes_file), "port": settings.port})
 
     async def shutdown(self) -> None:
+        if self.access_log is not None:
+            self.access_log.flush()
         await self.reloader.stop()
         await self.shadow.close()
         await self.upstreams.close()

@@ -160,3 +160,20 @@ def test_canary_is_sticky_per_user_cookie_and_address(proxy):
                                timeout=30)) == "legacy"
     metrics = httpx.get(proxy.url + "/metrics", timeout=30).text
     assert 'proxy_canary_decisions_total{key="user",route="catalog-read",side="new"}' in metrics
+
+
+def test_one_access_log_line_per_request(proxy):
+    import json
+    response = httpx.get(proxy.url + "/api/v1/tracks/?page=2", headers={"X-Request-ID": "trace-me-42"}, timeout=30)
+    assert response.status_code == 200
+
+    def line():
+        for text in proxy.process.log().splitlines():
+            if '"trace-me-42"' in text:
+                return json.loads(text)
+
+    entry = wait_for(line, timeout=30, what="access log line")
+    assert entry["logger"] == "proxy.access" and entry["level"] == "INFO" and entry["message"] == "request"
+    assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/api/v1/tracks/", 200)
+    assert (entry["route"], entry["upstream"], entry["client"]) == ("catalog-read", "legacy", "127.0.0.1")
+    assert entry["ms"] > 0 and entry["ts"][:2] == "20"
