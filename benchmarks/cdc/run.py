@@ -49,15 +49,34 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def relay_busy(relay: RelayProcess) -> tuple[float, float, float]:
-    """(seconds handing records over from the JVM, seconds producing + waiting for acks, batches)
-    from the relay's /metrics."""
+def relay_samples(relay: RelayProcess) -> dict:
     with urllib.request.urlopen(relay.url + "/metrics", timeout=5) as response:
         text = response.read().decode()
     samples = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            samples[sample.name] = sample.value
+            le = sample.labels.get("le")
+            samples[(sample.name, float(le)) if le is not None else sample.name] = sample.value
+    return samples
+
+
+def bucket_percentile(before: dict, after: dict, name: str, q: float) -> float | None:
+    """Upper bound (ms) of the histogram bucket holding the q-th percentile of what was observed
+    between two scrapes."""
+    bounds = sorted(k[1] for k in after if isinstance(k, tuple) and k[0] == f"{name}_bucket")
+    counts = [after[(f"{name}_bucket", b)] - before.get((f"{name}_bucket", b), 0) for b in bounds]
+    if not counts or counts[-1] <= 0:
+        return None
+    for bound, cumulative in zip(bounds, counts):
+        if cumulative >= q / 100 * counts[-1]:
+            return bound * 1000
+    return None
+
+
+def relay_busy(relay: RelayProcess) -> tuple[float, float, float]:
+    """(seconds handing records over from the JVM, seconds producing + waiting for acks, batches)
+    from the relay's /metrics."""
+    samples = relay_samples(relay)
     return (samples.get("cdc_relay_handover_seconds_total", 0.0), samples.get("cdc_relay_batch_delivery_seconds_sum", 0.0),
             samples.get("cdc_relay_batches_total", 0.0))
 
@@ -174,6 +193,7 @@ def main() -> None:
         # --- latency: single-row commits
         print(f"latency: {args.writes} single-row INSERT commits, {args.interval * 1000:.0f} ms apart", flush=True)
         committed: dict[int, float] = {}
+        latency_metrics_before = relay_samples(relay)
         with psycopg.connect(source_url, autocommit=True) as conn:
             for i in range(args.writes):
                 slug = f"bench-{i}-{uuid.uuid4().hex[:6]}"
@@ -182,6 +202,7 @@ def main() -> None:
                 committed[genre_id] = time.time()   # autocommit: the INSERT has committed when it returns
                 time.sleep(args.interval)
         wait_until(lambda: all(k in applied and k in consumed for k in committed), 120, 0.2, "all single-row writes")
+        latency_metrics_after = relay_samples(relay)
         to_consumed = [(consumed[k] - t) * 1000 for k, t in committed.items()]
         to_applied = [(applied[k] - t) * 1000 for k, t in committed.items()]
 
@@ -227,6 +248,11 @@ def main() -> None:
               f"   (naive relay: p50 {NAIVE['p50_ms']} ms, p99 {NAIVE['p99_ms']} ms; target p99 < 50 ms)")
         print(f"  commit -> applied    p50 {p50a:6.1f} ms   p99 {p99a:6.1f} ms   max {max(to_applied):6.1f} ms"
               f"   mean {statistics.mean(to_applied):.1f} ms")
+        ack = [bucket_percentile(latency_metrics_before, latency_metrics_after, "cdc_relay_commit_to_ack_seconds", q)
+               for q in (50, 99)]
+        if ack[0] is not None:
+            print(f"    of which source commit -> broker ack (relay /metrics, by histogram bucket): p50 <= {ack[0]:.0f} ms, "
+                  f"p99 <= {ack[1]:.0f} ms")
         print(f"  bulk write of {args.rows} rows: written in {written - started:.2f} s, all applied after "
               f"{done - started:.2f} s -> {rate:,.0f} rows/s applied (naive: ~{NAIVE['rows_per_s']:,} rows/s; target >= 10,000)")
         if relay_done:
