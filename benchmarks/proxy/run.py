@@ -175,6 +175,17 @@ def shadow_figures(url: str) -> str:
     return f"compared {int(compared)} (match {int(totals.get('results:match', 0))}), not mirrored {dropped or 0}"
 
 
+def family(pid: int) -> list[int]:
+    """The proxy's serving process and its children (the shadow worker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(url: str, seconds: int) -> dict:
     output = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url],
                             capture_output=True, text=True, check=True).stdout
@@ -185,8 +196,9 @@ def wrk(url: str, seconds: int) -> dict:
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": rps, "p50": ms(50), "p99": ms(99), "non2xx": int(errors.group(1)) if errors else 0}
+    return {"rps": rps, "requests": requests, "p50": ms(50), "p99": ms(99), "non2xx": int(errors.group(1)) if errors else 0}
 
 
 def main() -> None:
@@ -216,6 +228,7 @@ def main() -> None:
             "direct": f"http://127.0.0.1:{ports['upstream']}/api/v1/tracks/",
             "nginx": f"http://127.0.0.1:{nginx_port}/api/v1/tracks/",
         }
+        proxies: dict[str, int] = {}
         for name, (mode, sample) in PROXIES.items():
             slug = name.replace("%", "")
             routes = work / f"routes-{slug}.yaml"
@@ -227,6 +240,7 @@ def main() -> None:
                 "PROXY_DATA_DIR": str(work / f"data-{slug}"), "PROXY_ACCESS_LOG": "false",
                 "PROXY_LOG_LEVEL": "warning", "PROXY_ADMIN_TOKEN": TOKEN}, stdout=subprocess.DEVNULL)
             processes.append(process)
+            proxies[name] = process.pid
             targets[name] = f"http://127.0.0.1:{wait_port_file(port_file, process)}/api/v1/tracks/"
         for url in targets.values():
             wait_http(url)
@@ -248,11 +262,20 @@ def main() -> None:
         for name, figures in shadow_work.items():
             print(f"{name}: {figures}")
         print("\nmax throughput (wrk -t2 -c16)")
-        peak = {name: wrk(url, int(args.seconds)) for name, url in targets.items()}
+        peak, cpu = {}, {}
+        for name, url in targets.items():
+            before = {pid: cpu_seconds(pid) for pid in family(proxies[name])} if name in proxies else {}
+            peak[name] = wrk(url, int(args.seconds))
+            if before:
+                cpu[name] = [(cpu_seconds(pid) - seconds) / peak[name]["requests"] * 1e6
+                             for pid, seconds in before.items()]
         print(f"{'target':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'non-2xx':>8}")
         for name, r in peak.items():
             print(f"{name:<16} {r['rps']:>9.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
                   f"{r['rps'] / peak['nginx']['rps']:>8.2f}x {r['non2xx']:>8}")
+        print("\nCPU per request under wrk (us): serving process / shadow worker")
+        for name, (serving, *shadow) in cpu.items():
+            print(f"{name:<16} {serving:>7.0f} / {shadow[0] if shadow else 0:>5.0f}")
         n = fixed["nginx"]
         print()
         for name in PROXIES:
