@@ -11,6 +11,7 @@ ConsumerRunner applying to a target database. Prints its figures next to the nai
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import statistics
@@ -47,6 +48,24 @@ NAIVE = {"p50_ms": 13, "p99_ms": 32, "rows_per_s": 3000}
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+class GcPauses:
+    """Longest garbage-collector pauses in this process (they stall every thread, consumers included)."""
+
+    def __init__(self):
+        self.pauses: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase, _info) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+    def reset(self) -> None:
+        self.pauses = []
 
 
 def relay_samples(relay: RelayProcess) -> dict:
@@ -99,6 +118,7 @@ def main() -> None:
                         help="keep the stack cluster's synchronous_commit=off for the source database")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder for inspection")
     args = parser.parse_args()
+    gc_pauses = GcPauses()
 
     home = Path(tempfile.mkdtemp(prefix="bench-cdc-", dir=ROOT / ".stack"))
     home.chmod(0o755)   # the Postgres server user must reach the cluster below it
@@ -194,6 +214,7 @@ def main() -> None:
         print(f"latency: {args.writes} single-row INSERT commits, {args.interval * 1000:.0f} ms apart", flush=True)
         committed: dict[int, float] = {}
         latency_metrics_before = relay_samples(relay)
+        gc_pauses.reset()
         with psycopg.connect(source_url, autocommit=True) as conn:
             for i in range(args.writes):
                 slug = f"bench-{i}-{uuid.uuid4().hex[:6]}"
@@ -203,6 +224,7 @@ def main() -> None:
                 time.sleep(args.interval)
         wait_until(lambda: all(k in applied and k in consumed for k in committed), 120, 0.2, "all single-row writes")
         latency_metrics_after = relay_samples(relay)
+        latency_gc = sorted(gc_pauses.pauses)
         to_consumed = [(consumed[k] - t) * 1000 for k, t in committed.items()]
         to_applied = [(applied[k] - t) * 1000 for k, t in committed.items()]
 
@@ -253,6 +275,9 @@ def main() -> None:
         if ack[0] is not None:
             print(f"    of which source commit -> broker ack (relay /metrics, by histogram bucket): p50 <= {ack[0]:.0f} ms, "
                   f"p99 <= {ack[1]:.0f} ms")
+        if latency_gc:
+            print(f"    garbage collections in this process meanwhile: {len(latency_gc)}, longest "
+                  f"{latency_gc[-1] * 1000:.1f} ms, total {sum(latency_gc) * 1000:.0f} ms")
         print(f"  bulk write of {args.rows} rows: written in {written - started:.2f} s, all applied after "
               f"{done - started:.2f} s -> {rate:,.0f} rows/s applied (naive: ~{NAIVE['rows_per_s']:,} rows/s; target >= 10,000)")
         if relay_done:
