@@ -116,6 +116,8 @@ def main() -> None:
     parser.add_argument("--warmup-rows", type=int, default=30_000, help="rows written (and discarded) to warm the JVM")
     parser.add_argument("--async-commit", action="store_true",
                         help="keep the stack cluster's synchronous_commit=off for the source database")
+    parser.add_argument("--broker-check-secs", default="1",
+                        help="the relay's broker/slot check interval (CDC_BROKER_CHECK_SECS; tests use 1, the stack 2)")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder for inspection")
     args = parser.parse_args()
     gc_pauses = GcPauses()
@@ -158,7 +160,8 @@ def main() -> None:
                 "updated_at) VALUES ('Bench', %s, 1000, 0, 1.00, '', now(), now()) RETURNING id", (artist_id,)).fetchone()[0]
         broker.start()
         relay = RelayProcess(source_url=source_url, bootstrap=broker.bootstrap, port=free_port(), slot=slot,
-                             publication=slot, log_file=home / "relay.log")
+                             publication=slot, log_file=home / "relay.log",
+                             extra_env={"CDC_BROKER_CHECK_SECS": args.broker_check_secs})
         relay.start()
         relay.wait_ready()
 
