@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import psycopg
 from psycopg import sql
@@ -130,3 +132,36 @@ class RelayProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait()
+
+
+@contextmanager
+def running_relay(*, source_url: str, bootstrap: str, port: int, slot: str, log_file: Path,
+                  **options) -> Iterator[RelayProcess]:
+    """A ready relay with its own slot and publication (both named `slot`), dropped afterwards."""
+    from cdc.source_setup import drop_publication, drop_slot
+
+    relay = RelayProcess(source_url=source_url, bootstrap=bootstrap, port=port, slot=slot, publication=slot,
+                         log_file=log_file, **options)
+    relay.start()
+    try:
+        relay.wait_ready()
+        yield relay
+    finally:
+        relay.stop()
+        drop_slot(source_url, slot)
+        drop_publication(source_url, slot)
+
+
+def seed_listener(url: str, name: str) -> tuple[int, int]:
+    """A user and a track (with its artist) that listen events can point at: (user id, track id)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        user_id = conn.execute(
+            "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
+            "is_active, date_joined, role) VALUES ('x', false, %s, '', '', %s, false, true, now(), 'user') "
+            "RETURNING id", (name, f"{name}@example.com")).fetchone()[0]
+        artist_id = conn.execute("INSERT INTO catalog_artist (name, bio, country, image_url, created_at, updated_at) "
+                                 "VALUES (%s, '', 'SE', '', now(), now()) RETURNING id", (name,)).fetchone()[0]
+        track_id = conn.execute(
+            "INSERT INTO catalog_track (title, artist_id, duration_ms, popularity, price, file_path, created_at, "
+            "updated_at) VALUES (%s, %s, 1000, 0, 1.00, '', now(), now()) RETURNING id", (name, artist_id)).fetchone()[0]
+    return user_id, track_id

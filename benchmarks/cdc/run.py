@@ -38,7 +38,7 @@ from cdc.connector_config import ConnectorConfig  # noqa: E402
 from cdc.consumer import ConsumerRunner, TopicMap, consumer_config  # noqa: E402
 from cdc.settings import DEFAULT_CONNECTOR_FILE  # noqa: E402
 from cdc.source_setup import drop_slot  # noqa: E402
-from cdc.testing import RelayProcess, mirror_tables, table_checksum, wait_until  # noqa: E402
+from cdc.testing import RelayProcess, mirror_tables, seed_listener, table_checksum, wait_until  # noqa: E402
 from stack.postgres_cluster import PostgresCluster  # noqa: E402
 from tests.support.postgres_plugin import free_port  # noqa: E402
 
@@ -148,16 +148,7 @@ def main() -> None:
                        env={**os.environ, "MONOLITH_DATABASE_URL": source_url}, check=True)
         target = create_engine(target_url.replace("postgresql://", "postgresql+psycopg://", 1), pool_size=2)
         mirror_tables(source_url, target, connector.data_tables, connector.excluded_columns)
-        with psycopg.connect(source_url, autocommit=True) as conn:
-            user_id = conn.execute(
-                "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
-                "is_active, date_joined, role) VALUES ('x', false, 'bench', '', '', 'b@example.com', false, true, now(), "
-                "'user') RETURNING id").fetchone()[0]
-            artist_id = conn.execute("INSERT INTO catalog_artist (name, bio, country, image_url, created_at, updated_at) "
-                                     "VALUES ('Bench', '', 'SE', '', now(), now()) RETURNING id").fetchone()[0]
-            track_id = conn.execute(
-                "INSERT INTO catalog_track (title, artist_id, duration_ms, popularity, price, file_path, created_at, "
-                "updated_at) VALUES ('Bench', %s, 1000, 0, 1.00, '', now(), now()) RETURNING id", (artist_id,)).fetchone()[0]
+        user_id, track_id = seed_listener(source_url, "bench")
         broker.start()
         relay = RelayProcess(source_url=source_url, bootstrap=broker.bootstrap, port=free_port(), slot=slot,
                              publication=slot, log_file=home / "relay.log",
@@ -297,7 +288,7 @@ def main() -> None:
             print(f"    consumer: {applied_batches:.0f} batches of ~{args.rows / max(applied_batches, 1):,.0f} events; "
                   f"decode + apply + commit {applying:.2f} s (busy {100 * applying / window:.0f} %) -> "
                   f"{args.rows / applying:,.0f} rows/s while applying")
-        print(f"  source and target checksums of listening_listenevent match")
+        print("  source and target checksums of listening_listenevent match")
     finally:
         if runner is not None:
             runner.close()

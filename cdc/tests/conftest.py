@@ -17,8 +17,7 @@ from sqlalchemy import create_engine
 from cdc.broker import EmbeddedBroker
 from cdc.connector_config import ConnectorConfig
 from cdc.settings import DEFAULT_CONNECTOR_FILE
-from cdc.source_setup import drop_publication, drop_slot
-from cdc.testing import ROOT, RelayProcess, mirror_tables
+from cdc.testing import ROOT, mirror_tables, running_relay
 from tests.support.postgres_plugin import free_port
 
 
@@ -87,18 +86,11 @@ def broker(cdc_workdir):
 
 @pytest.fixture(scope="session")
 def relay(source_url, broker, run_id, cdc_workdir):
-    slot = publication = f"cdc_test_{run_id}"
-    relay = RelayProcess(source_url=source_url, bootstrap=broker.bootstrap, port=free_port(), slot=slot,
-                         publication=publication, log_file=cdc_workdir / "relay.log")
-    relay.slot = slot
-    relay.start()
-    try:
-        relay.wait_ready()
+    slot = f"cdc_test_{run_id}"
+    with running_relay(source_url=source_url, bootstrap=broker.bootstrap, port=free_port(), slot=slot,
+                       log_file=cdc_workdir / "relay.log") as relay:
+        relay.slot = slot
         yield relay
-    finally:
-        relay.stop()
-        drop_slot(source_url, slot)
-        drop_publication(source_url, publication)
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from cdc.broker import EmbeddedBroker
-from cdc.source_setup import drop_publication, drop_slot
-from cdc.testing import ROOT, RelayProcess, mirror_tables, table_checksum, wait_until
+from cdc.testing import ROOT, mirror_tables, running_relay, seed_listener, table_checksum, wait_until
 from cdc.tests.support import new_runner
 from stack.postgres_cluster import PostgresCluster
 from tests.support.postgres_plugin import free_port
@@ -79,31 +78,10 @@ def restart_broker(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def restart_relay(restart_source_url, restart_broker, tmp_path_factory):
-    slot = f"cdc_pgrestart_{uuid.uuid4().hex[:8]}"
-    relay = RelayProcess(source_url=restart_source_url, bootstrap=restart_broker.bootstrap, port=free_port(),
-                         slot=slot, publication=slot, log_file=tmp_path_factory.mktemp("pg-restart") / "relay.log")
-    relay.start()
-    try:
-        relay.wait_ready()
+    with running_relay(source_url=restart_source_url, bootstrap=restart_broker.bootstrap, port=free_port(),
+                       slot=f"cdc_pgrestart_{uuid.uuid4().hex[:8]}",
+                       log_file=tmp_path_factory.mktemp("pg-restart") / "relay.log") as relay:
         yield relay
-    finally:
-        relay.stop()
-        drop_slot(restart_source_url, slot)
-        drop_publication(restart_source_url, slot)
-
-
-def _seed(url: str) -> tuple[int, int]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        user_id = conn.execute(
-            "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
-            "is_active, date_joined, role) VALUES ('x', false, 'writer', '', '', 'writer@example.com', false, true, "
-            "now(), 'user') RETURNING id").fetchone()[0]
-        artist_id = conn.execute("INSERT INTO catalog_artist (name, bio, country, image_url, created_at, updated_at) "
-                                 "VALUES ('Restart', '', 'SE', '', now(), now()) RETURNING id").fetchone()[0]
-        track_id = conn.execute(
-            "INSERT INTO catalog_track (title, artist_id, duration_ms, popularity, price, file_path, created_at, "
-            "updated_at) VALUES ('Restart', %s, 1000, 0, 1.00, '', now(), now()) RETURNING id", (artist_id,)).fetchone()[0]
-    return user_id, track_id
 
 
 class RetryingWriter(threading.Thread):
@@ -151,7 +129,7 @@ def _converged(source_url: str, target_url: str) -> bool:
 def test_source_restart_mid_writes_converges(source_cluster, restart_source_url, restart_relay, restart_broker,
                                             restart_target_engine, connector):
     target_url = restart_target_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
-    user_id, track_id = _seed(restart_source_url)
+    user_id, track_id = seed_listener(restart_source_url, "writer")
     runner = new_runner(connector, restart_target_engine, restart_broker.bootstrap)
     background = runner.start_background()
     writer = RetryingWriter(restart_source_url, user_id, track_id, transactions=300)
