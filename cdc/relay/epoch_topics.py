@@ -51,12 +51,7 @@ class EpochTopics:
             return []
         futures = self._admin.create_topics(
             [NewTopic(name, num_partitions=self.partitions, replication_factor=-1) for name in missing])
-        for future in futures.values():
-            try:
-                future.result(timeout)
-            except KafkaException as exc:
-                if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                    raise
+        _wait_all(futures, timeout, tolerated="TOPIC_ALREADY_EXISTS")
         log.info("topics created", extra={"topics": missing})
         return missing
 
@@ -65,11 +60,16 @@ class EpochTopics:
         present = sorted(set(self.names) & self.existing())
         if not present:
             return []
-        for future in self._admin.delete_topics(present, operation_timeout=timeout).values():
-            try:
-                future.result(timeout)
-            except KafkaException as exc:
-                if "UNKNOWN_TOPIC" not in str(exc):
-                    raise
+        _wait_all(self._admin.delete_topics(present, operation_timeout=timeout), timeout, tolerated="UNKNOWN_TOPIC")
         log.warning("topics of the previous epoch deleted", extra={"topics": present})
         return present
+
+
+def _wait_all(futures: dict, timeout: float, tolerated: str) -> None:
+    """Wait for every admin operation; an error naming `tolerated` means it was already done."""
+    for future in futures.values():
+        try:
+            future.result(timeout)
+        except KafkaException as exc:
+            if tolerated not in str(exc):
+                raise
