@@ -4,6 +4,10 @@
 # wrk for benchmarks, kcat), then the project's virtualenv from the pinned requirements. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# `./dev up` and `./dev test` may start at the same moment: one installer at a time.
+mkdir -p .stack
+exec 9>.stack/bootstrap.lock
+flock 9
 
 APT_PACKAGES=(postgresql redis-server openjdk-17-jdk-headless nginx-light wrk kcat)
 
