@@ -9,7 +9,9 @@ declares the mapping and adds the catalog's two concerns:
   it comes from a monolith transaction the reverse sync made for that very row (its source.txId is
   recorded in catalog_outbox_echo before that transaction commits); echoes are not applied (the
   service already has the row, possibly newer) and their outbox entries are marked echoed. Every
-  other event is a genuine monolith change and is applied, even for a row the service wrote;
+  other event is a genuine monolith change and is applied, even for a row the service wrote.
+  A marker is deleted an hour after its transaction was first seen here (EchoFilter); echoes are
+  counted as outcome "echo" in cdc_consumer_events_total, not as tombstones;
 - the last applied source LSN, recorded in catalog_sync_state for /internal/sync-status.
 
 Run beside the API:  python -m services.catalog.sync.forward
@@ -22,7 +24,7 @@ import logging
 import os
 from typing import Optional
 
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, delete, func, select, text, tuple_, update
 
 from services.catalog.config import get_settings
 from services.catalog.sync.outbox import OutboxEcho, OutboxEntry
@@ -63,15 +65,31 @@ def _position_only(event):
     return dataclasses.replace(event, op="tombstone")
 
 
-def echo_filter(engine):
-    """Replace the echoes of the service's own writes in a batch by position-only events."""
+# A seen marker is kept this long before it is pruned: a batch read again after a crash (its
+# offsets not yet committed) must still find the markers of the echoes in it.
+ECHO_RETENTION = dt.timedelta(hours=1)
 
-    def keep(events):
+
+class EchoFilter:
+    """Replaces the echoes of the service's own writes in a batch by position-only events.
+
+    A marker (catalog_outbox_echo row) is needed only until its monolith transaction has been seen
+    here: the first sighting sets its seen_at, and markers seen more than `retention` ago are
+    deleted in the same transaction. Markers never seen (a replay whose monolith transaction did
+    not commit) are kept. `skipped` is the number of echoes in the last batch."""
+
+    def __init__(self, engine, retention: dt.timedelta = ECHO_RETENTION):
+        self.engine = engine
+        self.retention = retention
+        self.skipped = 0
+
+    def __call__(self, events):
+        self.skipped = 0
         keys = [_echo_key(e) for e in events]
         marked = {k for k in keys if k is not None}
         if not marked:
             return events
-        with engine.begin() as conn:
+        with self.engine.begin() as conn:
             known = conn.execute(select(OutboxEcho.xid, OutboxEcho.table_name, OutboxEcho.row_id, OutboxEcho.outbox_id)
                                  .where(OutboxEcho.xid.in_({xid for xid, _, _ in marked}))).all()
             echoes = {(xid, table, row_id): outbox_id for xid, table, row_id, outbox_id in known
@@ -79,10 +97,18 @@ def echo_filter(engine):
             if not echoes:
                 return events
             conn.execute(update(OutboxEntry).where(OutboxEntry.id.in_(set(echoes.values()))).values(echoed=True))
-        log.info("skipped echoes of service writes", extra={"skipped": sum(k in echoes for k in keys)})
+            seen = [(xid, outbox_id) for (xid, _, _), outbox_id in echoes.items()]
+            conn.execute(update(OutboxEcho)
+                         .where(tuple_(OutboxEcho.xid, OutboxEcho.outbox_id).in_(seen), OutboxEcho.seen_at.is_(None))
+                         .values(seen_at=func.now()))
+            pruned = conn.execute(delete(OutboxEcho).where(OutboxEcho.seen_at < func.now() - self.retention)).rowcount
+        self.skipped = sum(k in echoes for k in keys)
+        log.info("skipped echoes of service writes", extra={"skipped": self.skipped, "markers_pruned": pruned})
         return [_position_only(e) if k in echoes else e for e, k in zip(events, keys)]
 
-    return keep
+
+def echo_filter(engine, retention: dt.timedelta = ECHO_RETENTION) -> EchoFilter:
+    return EchoFilter(engine, retention)
 
 
 def record_position(engine):
@@ -101,6 +127,24 @@ def record_position(engine):
     return on_applied
 
 
+def suppress_echoes(applier, keep: EchoFilter, consumer_name: str) -> None:
+    """Wrap the runtime's applier: it applies whatever it is given, so echoes are taken out first.
+    They reach it as position-only tombstones; the events metric counts them as `echo`, not as
+    `tombstone` (cdc_consumer_events_total{outcome="echo"})."""
+    from cdc.consumer import metrics
+
+    original_apply = applier.apply
+
+    def apply(events, poison=()):
+        result = original_apply(keep(events), poison)
+        if keep.skipped:
+            result.tombstones -= keep.skipped
+            metrics.EVENTS.labels(consumer_name, "echo").inc(keep.skipped)
+        return result
+
+    applier.apply = apply
+
+
 def build_runner():
     from cdc.consumer import ConsumerRunner
 
@@ -109,10 +153,7 @@ def build_runner():
     runner = ConsumerRunner(topic_map(os.environ.get("CDC_TOPIC_PREFIX", "vobe")), engine,
                             group_id=os.environ.get("CATALOG_CDC_GROUP", "catalog-service"),
                             on_applied=record_position(engine))
-    keep = echo_filter(engine)
-    original_apply = runner.applier.apply
-    # The runtime applies whatever it is given; echoes are removed before they reach it.
-    runner.applier.apply = lambda events, poison=(): original_apply(keep(events), poison)
+    suppress_echoes(runner.applier, echo_filter(engine), runner.name)
     return runner
 
 

@@ -52,6 +52,9 @@ class OutboxEcho(Base):
     outbox_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     table_name: Mapped[str] = mapped_column(String(63))
     row_id: Mapped[int] = mapped_column(BigInteger)
+    # When the forward apply first saw this transaction's event; the marker is pruned a grace
+    # period later (see sync/forward.py). NULL while the echo has not come back.
+    seen_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,0 +1,102 @@
+"""Echo markers (catalog_outbox_echo) are pruned once settled, and echoes are counted as echoes.
+
+A marker is needed until the CDC apply has seen its monolith transaction; it is kept a grace period
+longer (a batch read again after a crash must get the same decision) and then deleted. Markers of
+transactions never seen stay. The grace period is a parameter, so no test waits for a clock."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine
+
+from cdc.consumer import metrics
+from cdc.consumer.apply_change import ApplyResult
+from cdc.consumer.envelope import ChangeEvent
+from services.catalog.sync.forward import echo_filter, suppress_echoes
+
+XIDS = itertools.count(4_000_000_000)
+OUTBOX_IDS = itertools.count(9_000_000)
+
+
+@pytest.fixture
+def engine(databases):
+    engine = create_engine(databases[1].replace("postgresql://", "postgresql+psycopg://", 1))
+    yield engine
+    engine.dispose()
+
+
+def marker(catalog: str, row_id: int) -> tuple[int, int]:
+    """An outbox entry replayed by the monolith transaction `xid` (what sync/reverse.py records)."""
+    xid, outbox_id = next(XIDS), next(OUTBOX_IDS)
+    with psycopg.connect(catalog) as conn:
+        conn.execute("INSERT INTO catalog_outbox (id, table_name, row_id, op, row, created_at, applied_at, echoed) "
+                     "VALUES (%s, 'catalog_genre', %s, 'upsert', '{}', now(), now(), false)", (outbox_id, row_id))
+        conn.execute("INSERT INTO catalog_outbox_echo (xid, outbox_id, table_name, row_id) "
+                     "VALUES (%s, %s, 'catalog_genre', %s)", (xid, outbox_id, row_id))
+    return xid, outbox_id
+
+
+def echo_of(xid: int, row_id: int, offset: int = 0) -> ChangeEvent:
+    return ChangeEvent("vobe.public.catalog_genre", 0, offset, {"id": row_id}, "u", None,
+                       {"id": row_id, "name": "x", "slug": "x", "description": ""}, 10 + offset, 0, None,
+                       "public.catalog_genre", xid)
+
+
+def markers(catalog: str, xids) -> dict[int, bool]:
+    """xid -> seen, for the markers still there."""
+    with psycopg.connect(catalog) as conn:
+        return dict(conn.execute("SELECT xid, seen_at IS NOT NULL FROM catalog_outbox_echo WHERE xid = ANY(%s)",
+                                 (list(xids),)).fetchall())
+
+
+def test_seen_markers_are_pruned_after_the_grace_period_and_unseen_ones_kept(databases, engine):
+    catalog = databases[1]
+    seen, _ = marker(catalog, 1)
+    unseen, _ = marker(catalog, 2)
+    keep = echo_filter(engine, retention=dt.timedelta(0))
+    assert keep([echo_of(seen, 1)])[0].is_tombstone
+    assert markers(catalog, [seen, unseen]) == {seen: True, unseen: False}
+
+    later, _ = marker(catalog, 3)
+    assert keep([echo_of(later, 3)])[0].is_tombstone
+    # The next batch with an echo deletes markers seen longer ago than the grace period (here 0).
+    assert markers(catalog, [seen, unseen, later]) == {unseen: False, later: True}
+
+
+def test_within_the_grace_period_a_batch_read_again_gets_the_same_decision(databases, engine):
+    catalog = databases[1]
+    xid, _ = marker(catalog, 4)
+    keep = echo_filter(engine)
+    batch = [echo_of(xid, 4)]
+    assert keep(batch)[0].is_tombstone
+    assert keep(batch)[0].is_tombstone
+    assert markers(catalog, [xid]) == {xid: True}
+
+
+class RecordingApplier:
+    def __init__(self):
+        self.batches = []
+
+    def apply(self, events, poison=()):
+        self.batches.append(events)
+        return ApplyResult(tombstones=sum(e.is_tombstone for e in events))
+
+
+def test_echoes_are_counted_as_echoes_not_tombstones(databases, engine):
+    catalog = databases[1]
+    xid, _ = marker(catalog, 6)
+    applier = RecordingApplier()
+    suppress_echoes(applier, echo_filter(engine), "echo-metric-test")
+    tombstone = ChangeEvent("vobe.public.catalog_genre", 0, 2, {"id": 7}, "tombstone", None, None, None, None, None,
+                            None, None)
+    genuine = echo_of(xid + 1, 6, offset=1)
+
+    result = applier.apply([echo_of(xid, 6), genuine, tombstone])
+
+    position_only, applied, _ = applier.batches[0]
+    assert position_only.is_tombstone and applied is genuine
+    assert result.tombstones == 1                      # the real one only
+    assert metrics.EVENTS.labels("echo-metric-test", "echo")._value.get() == 1
