@@ -129,6 +129,7 @@ class ConsumerRunner:
                     stop.wait(1)
         finally:
             self.status.running = False
+            self.dead_letters.close()    # a stopped runner holds no producer (made again if needed)
 
     def run_once(self, timeout: float | None = None) -> ApplyResult | None:
         """Poll one batch, apply it, commit; None when nothing arrived within the timeout."""

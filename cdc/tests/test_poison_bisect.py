@@ -1,0 +1,77 @@
+"""A batch the target rejects is bisected: exactly the rejected events become poison, everything
+else is applied, and one poison event among n costs about log2(n) committed transactions."""
+from __future__ import annotations
+
+import math
+import uuid
+
+import orjson
+import psycopg
+import pytest
+from sqlalchemy import create_engine
+
+from cdc.consumer import ChangeApplier, TopicMap
+from cdc.consumer.envelope import decode
+from cdc.consumer.mapping import TableMapping
+
+TOPIC = "bisect.public.item"
+
+
+@pytest.fixture
+def target(pg_port):
+    name = f"cdc_bisect_{uuid.uuid4().hex[:8]}"
+    admin = f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/{name}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE item (id integer PRIMARY KEY, qty integer NOT NULL CHECK (qty >= 0))")
+    yield engine
+    engine.dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def events(count: int, rejected: set[int]):
+    out = []
+    for i in range(count):
+        value = {"op": "c", "before": None, "after": {"id": i, "qty": -1 if i in rejected else i},
+                 "source": {"lsn": 1000 + i, "ts_ms": 1, "schema": "public", "table": "item"}}
+        out.append(decode(TOPIC, 0, i, orjson.dumps({"id": i}), orjson.dumps(value)))
+    return out
+
+
+def applier(engine) -> ChangeApplier:
+    return ChangeApplier(engine, TopicMap("bisect", [TableMapping("public.item", "item")]), "bisect-test")
+
+
+@pytest.mark.parametrize("count, rejected", [(64, {37}), (300, {0, 150, 299}), (5, {0, 1, 2, 3, 4}), (1, {0})])
+def test_bisection_isolates_exactly_the_rejected_events(target, count, rejected):
+    applying = applier(target)
+    result = applying.apply(events(count, rejected))
+
+    assert sorted(event.offset for event, _ in result.poison) == sorted(rejected)
+    assert {reason.reason for _, reason in result.poison} == {"target-rejected"}
+    assert result.applied == count - len(rejected)
+    with target.connect() as conn:
+        ids = {row[0] for row in conn.exec_driver_sql("SELECT id FROM item")}
+        progress = conn.exec_driver_sql("SELECT kafka_offset FROM cdc_consumer_progress "
+                                        "WHERE consumer = 'bisect-test'").scalar_one()
+    assert ids == set(range(count)) - rejected
+    assert progress == count - 1          # poison is passed, not retried forever
+
+
+def test_one_poison_event_costs_logarithmic_transactions(target):
+    count = 1024
+    applying = applier(target)
+    result = applying.apply(events(count, {700}))
+    assert [event.offset for event, _ in result.poison] == [700]
+    # One committed half per level of the bisection, plus the progress row: not one per event.
+    assert applying.transactions <= math.ceil(math.log2(count)) + 1
+
+
+def test_a_clean_batch_is_one_transaction(target):
+    applying = applier(target)
+    result = applying.apply(events(500, set()))
+    assert result.applied == 500 and not result.poison
+    assert applying.transactions == 1
