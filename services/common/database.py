@@ -1,10 +1,11 @@
 """SQLAlchemy 2 async engine and sessions (psycopg 3) for a service's own database."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from sqlalchemy import MetaData, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic autogenerate and hand-written migrations agree.
@@ -43,14 +44,21 @@ class Database:
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Same pool; each statement commits on its own, so a read needs no BEGIN / ROLLBACK round trips.
-        self.read_sessions = async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                                                expire_on_commit=False, autoflush=False)
+        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
     async def session(self, read_only: bool = False) -> AsyncIterator[AsyncSession]:
         """FastAPI dependency: one session per request, closed afterwards. `read_only` sessions run
         every statement in its own transaction (autocommit): for requests that only read."""
         async with (self.read_sessions if read_only else self.sessions)() as session:
             yield session
+
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection in autocommit, for hot read paths that run Core statements only: no
+        Session (its ORM execution layer costs more per statement than a short indexed query)."""
+        async with self.read_engine.connect() as conn:
+            yield conn
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

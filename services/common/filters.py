@@ -144,8 +144,14 @@ class FilterSet:
     def __init__(self, *filters):
         self.filters = filters
 
-    def conditions(self, params: Mapping[str, str]) -> list[ColumnElement]:
-        conditions: list[ColumnElement] = []
+    def conditions(self, params: Mapping[str, str], lenient: bool = False) -> list[ColumnElement]:
+        return list(self.applied(params, lenient).values())
+
+    def applied(self, params: Mapping[str, str], lenient: bool = False) -> dict[str, ColumnElement]:
+        """{filter name: SQL condition} for the parameters that filter. An invalid value raises the
+        ValidationError DjangoFilterBackend raises, or with `lenient` is left out, as reading a
+        FilterSet's `.qs` does (the monolith's nested lists, e.g. an artist's albums, do that)."""
+        applied: dict[str, ColumnElement] = {}
         errors: dict[str, list[str]] = {}
         for flt in self.filters:
             raw = params.get(flt.name)
@@ -157,10 +163,10 @@ class FilterSet:
                 errors[flt.name] = [str(exc)]
                 continue
             if condition is not None:
-                conditions.append(condition)
-        if errors:
+                applied[flt.name] = condition
+        if errors and not lenient:
             raise ValidationError(errors)
-        return conditions
+        return applied
 
     async def get_object(self, session, model, pk: int, params: Mapping[str, str], name: str, selected=None):
         """DRF's get_object(): the filters in the query string apply to the lookup too; 404 otherwise.

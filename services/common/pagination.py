@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Optional, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+from sqlalchemy import func
 from starlette.requests import Request
 
 from services.common.count_cache import CountCache
@@ -146,3 +147,41 @@ async def paginate_query(request: Request, session, paging: PageRequest, rows_st
         return [serialize(row) for row in result]
 
     return await paginate(request, paging, count, fetch)
+
+
+OFFSET_MAX = 2**63 - 1     # Postgres' bigint OFFSET
+
+
+def with_total(stmt):
+    """`stmt` plus the size of the whole filtered list on every row, as `total` (count(*) OVER ()
+    is computed before LIMIT/OFFSET). Worth it where the filtered list is small, such as a parent's
+    children found through an index; on a large list it costs as much as counting."""
+    return stmt.add_columns(func.count().over().label("total"))
+
+
+async def paginate_with_total(request: Request, paging: PageRequest,
+                              fetch: Callable[[int, int], Awaitable[Sequence[Any]]],
+                              serialize: Callable[[Any], dict],
+                              when_empty: Optional[Callable[[], Awaitable[None]]] = None) -> Optional[dict]:
+    """`paginate` in one query: `fetch(offset, limit)` returns the page's rows of an ordered
+    statement `with_total`, so they carry the count. A page with rows is valid; an empty page is
+    valid only as page 1 (count 0), after `when_empty()` has had its say (e.g. the parent's 404
+    comes before 'Invalid page.'). None for `?page=last` or a page that is not a positive
+    number: use `paginate` for those."""
+    try:
+        number = int(paging.page)          # what Paginator.validate_number accepts
+    except (TypeError, ValueError):
+        return None
+    if number < 1 or (number - 1) * paging.page_size > OFFSET_MAX:
+        return None
+    rows = await fetch((number - 1) * paging.page_size, paging.page_size)
+    if rows:
+        total = rows[0].total
+    else:
+        if when_empty is not None:
+            await when_empty()
+        if number > 1:
+            raise NotFound("Invalid page.")
+        total = 0
+    next_link, previous = Page(number, paging.page_size, total).links(request)
+    return {"count": total, "next": next_link, "previous": previous, "results": [serialize(row) for row in rows]}

@@ -132,8 +132,18 @@ def _read_requests(rng: random.Random, actors: Actors) -> list[CatalogRequest]:
     for params in [{"ordering": "-release_date"}, {"title": "a"}, {"name": "zzzz"}, {"user": "bad"},
                    {"year_min": "2005"}, {"page_size": "2", "page": "2"}]:
         get(with_query(f"{V1}/artists/3/albums/", **params))
+    # The artist's 404 before the album filters' errors, the count with every page, invalid pages.
+    for artist in ["3", "999999"]:
+        for params in [{"page": "last"}, {"page_size": "1", "page": "last"}, {"page_size": "1", "page": "2"},
+                       {"page": "9"}, {"page": "x"}, {"page": "0"}, {"year_min": "x"}, {"year_min": "0"},
+                       {"name": "zzzz", "page": "2"}, {"title": "zzzz"}]:
+            get(with_query(f"{V1}/artists/{artist}/albums/", **params))
     for params in [{"ordering": "-popularity"}, {"genre": "2"}, {"country": "zz"}, {"page": "2"}]:
         get(with_query(f"{V1}/artists/4/tracks/", **params))
+    # Nested lists leave invalid filter values out (TrackFilter(...).qs), the join of a year filter too.
+    for params in [{"genre": "x"}, {"year_min": "x"}, {"genre_slug": "a\x00b"}, {"duration_min": "1e51"}]:
+        get(with_query(f"{V1}/artists/4/tracks/", **params))
+        get(with_query(f"{V1}/albums/3/tracks/", **params))
     for album in ["1", "2", "3", "999999"]:
         get(f"{V1}/albums/{album}/tracks/")
     get(with_query(f"{V1}/albums/3/tracks/", artist="999"))

@@ -44,7 +44,8 @@ ALBUM_COUNT = _with_artist(select(func.count()).select_from(Album))
 
 
 def list_statements(params: Mapping[str, str], *, artist_id: Optional[int] = None):
-    conditions = ALBUM_FILTERS.conditions(params)
+    # An artist's albums leave invalid filter values out, as the monolith's nested list does.
+    conditions = ALBUM_FILTERS.conditions(params, lenient=artist_id is not None)
     if artist_id is not None:
         conditions.append(Album.artist_id == artist_id)
     rows = ordered(ALBUM_ROWS.where(*conditions), params.get("ordering"), ORDERING_FIELDS, ORDER_COLUMNS, Album.id)

@@ -64,6 +64,22 @@ async def test_a_short_first_page_is_not_counted(databases, client):
     body = (await client.get(f"/api/v1/artists/{artist}/albums/")).json()
     assert body["count"] == len(body["results"]) > 1 and body["next"] is None
     assert seen == []
-    body = (await client.get(f"/api/v1/artists/{artist}/albums/?page_size=1")).json()
+    body = (await client.get("/api/v1/albums/?page_size=1")).json()
     assert body["count"] > 1 and len(body["results"]) == 1 and body["next"].endswith("page=2&page_size=1")
     assert len(seen) == 1
+
+
+async def test_an_artists_albums_carry_their_count_in_the_page_query(databases, client):
+    from services.catalog.database import database
+
+    seen = count_queries(database().engine)
+    with psycopg.connect(databases[1]) as conn:
+        artist, albums = conn.execute("SELECT artist_id, count(*) FROM catalog_album GROUP BY artist_id "
+                                      "HAVING count(*) > 2 ORDER BY artist_id LIMIT 1").fetchone()
+    first = (await client.get(f"/api/v1/artists/{artist}/albums/?page_size=1")).json()
+    assert first["count"] == albums and len(first["results"]) == 1 and first["next"].endswith("page=2&page_size=1")
+    last = (await client.get(f"/api/v1/artists/{artist}/albums/?page_size=1&page={albums}")).json()
+    assert last["count"] == albums and last["next"] is None and last["previous"].endswith(f"page={albums - 1}&page_size=1")
+    beyond = await client.get(f"/api/v1/artists/{artist}/albums/?page_size=1&page={albums + 1}")
+    assert beyond.status_code == 404 and beyond.json() == {"detail": "Invalid page."}
+    assert seen == []

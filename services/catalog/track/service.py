@@ -61,21 +61,24 @@ TRACK_ROWS = _with_relations(select(*TRACK_COLUMNS))
 TRACK_COUNT = select(func.count()).select_from(Track)
 
 
-def _filtered(stmt: Select, params: Mapping[str, str]) -> Select:
+def _filtered(stmt: Select, params: Mapping[str, str], lenient: bool = False) -> Select:
     """Filters need their own joins (Django adds INNER JOINs for album__/genre__ lookups)."""
-    conditions = TRACK_FILTERS.conditions(params)
-    if any(params.get(name) for name in ("year_min", "year_max")):
+    applied = TRACK_FILTERS.applied(params, lenient)
+    if "year_min" in applied or "year_max" in applied:
         stmt = stmt.join(Album, Album.id == Track.album_id)
-    if (params.get("genre_slug") or "").strip():
+    if "genre_slug" in applied:
         stmt = stmt.join(Genre, Genre.id == Track.genre_id)
-    return stmt.where(*conditions)
+    return stmt.where(*applied.values())
 
 
 def list_statements(params: Mapping[str, str], *, artist_id: Optional[int] = None,
                     album_id: Optional[int] = None, popular: bool = False) -> tuple[Select, Select]:
-    """(rows, count) statements for a track list with the client's filters and ordering."""
-    rows = _filtered(TRACK_ROWS, params)
-    count = _filtered(TRACK_COUNT, params)
+    """(rows, count) statements for a track list with the client's filters and ordering. The
+    nested lists (an artist's or album's tracks) leave invalid filter values out, as the monolith
+    does (it reads TrackFilter(...).qs there); the top-level lists answer them with a 400."""
+    lenient = artist_id is not None or album_id is not None
+    rows = _filtered(TRACK_ROWS, params, lenient)
+    count = _filtered(TRACK_COUNT, params, lenient)
     if artist_id is not None:
         rows, count = rows.where(Track.artist_id == artist_id), count.where(Track.artist_id == artist_id)
     if album_id is not None:
