@@ -1,9 +1,16 @@
 """The proxy's own HTTP endpoints: probes and metrics (open), and the admin API under /_proxy/
-(bearer token from PROXY_ADMIN_TOKEN). Errors use the DRF shape like everything else users see."""
+(bearer token from PROXY_ADMIN_TOKEN). Errors use the DRF shape like everything else users see.
+
+Any serving process may answer: the route table is checked against the file first, figures and
+metrics are totals over all processes, shadow answers come from the one shared shadow worker, and
+a flip returns once every serving process applied it. /readyz and /_proxy/upstreams describe the
+answering process (each has its own probes and breakers)."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
+import os
 from typing import TYPE_CHECKING, Literal, Optional
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
@@ -14,6 +21,8 @@ from pydantic import BaseModel, Field
 
 from proxy.audit_log import describe_changes
 from proxy.compare import render_html, render_text
+from proxy.metrics import collect_all
+from proxy.route_figures import empty, route_figures
 from proxy.route_table import RouteTableError
 from proxy.shadow_link import ShadowUnavailable
 
@@ -84,30 +93,31 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
 
     @app.get("/metrics")
     async def metrics():
-        page = generate_latest(proxy.metrics.registry)
-        try:  # the shadow worker's own registry (comparison results, its queue)
-            page += await proxy.shadow.ask("metrics", timeout=5)
-        except ShadowUnavailable:
-            pass
+        # Every process's files (serving processes, shadow worker, supervisor): read off the loop.
+        page = await asyncio.to_thread(lambda: generate_latest(collect_all(proxy.metrics.registry)))
         return PlainTextResponse(page, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/_proxy/routes", dependencies=admin)
     async def routes():
         """Every route with its mode, target and live figures (and the table's provenance)."""
+        await proxy.reloader.ensure_current()
         table = proxy.table
         try:
             shadow = (await proxy.shadow.ask("report", top=3))["routes"]
         except ShadowUnavailable:
             shadow = {}
+        figures = await asyncio.to_thread(lambda: route_figures(collect_all(proxy.metrics.registry)))
         return {
             "file": str(proxy.reloader.path),
             "sha256": table.sha256,
             "loaded_at": table.loaded_at,
             "last_error": proxy.reloader.last_error,
+            "answered_by_pid": os.getpid(),
+            "serving_processes": proxy.reloader.serving_processes(),
             "routes": [
                 {"name": r.name, "mode": r.mode.value, "percent": r.spec.percent, "target": r.spec.target,
                  "compare": r.spec.compare, "path": r.spec.path, "methods": r.spec.methods,
-                 "fallback": r.spec.fallback, "stats": proxy.stats[r.name].to_dict(),
+                 "fallback": r.spec.fallback, "stats": figures.get(r.name) or empty(),
                  "shadow": _shadow_summary(shadow.get(r.name))}
                 for r in (*table.routes, table.unmatched)
             ],
@@ -116,24 +126,27 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
     @app.put("/_proxy/routes/{name}", dependencies=admin)
     async def flip(name: str, change: FlipRequest, request: Request):
         """Set one route's mode: written to the route table file (comments kept), applied at once,
-        audited. The same call with the old mode is the rollback."""
+        audited once. Returns when every serving process serves the new table. The same call with
+        the old mode is the rollback."""
+        await proxy.reloader.ensure_current()
         if proxy.table.route(name) is None:
             raise HTTPException(404, f"No route named {name!r}.")
         who = change.who or request.headers.get("x-proxy-actor") or "admin-api"
         try:
-            old, new = await proxy.reloader.flip(name, change.mode, change.percent, who)
+            old, new, propagation = await proxy.reloader.flip(name, change.mode, change.percent, who)
         except RouteTableError as exc:
             raise HTTPException(400, str(exc)) from None
         route = new.route(name)
         return {"route": name, "mode": route.mode.value, "percent": route.spec.percent,
-                "sha256": new.sha256, "changes": describe_changes(old, new)}
+                "sha256": new.sha256, "changes": describe_changes(old, new), "serving_processes": propagation}
 
     @app.post("/_proxy/reload", dependencies=admin)
     async def reload(request: Request):
         ok, message = await proxy.reloader.reload("admin-reload", who=request.headers.get("x-proxy-actor"))
         if not ok:
             raise HTTPException(400, message)
-        return {"result": message, "sha256": proxy.table.sha256}
+        propagation = await proxy.reloader.propagate(proxy.table.sha256)
+        return {"result": message, "sha256": proxy.table.sha256, "serving_processes": propagation}
 
     @app.get("/_proxy/upstreams", dependencies=admin)
     async def upstreams():
@@ -155,9 +168,9 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
 
     @app.get("/_proxy/shadow/status", dependencies=admin)
     async def shadow_status():
-        """The shadow worker process: pid, queue, exchanges in flight, route table it knows."""
-        status = await _shadow(proxy, "status")
-        return {"pid": proxy.shadow.process.pid if proxy.shadow.process else None, **status}
+        """The shared shadow worker: pid, serving processes connected, queue, exchanges in flight,
+        newest route table it knows."""
+        return await _shadow(proxy, "status")
 
     @app.get("/_proxy/shadow/records", dependencies=admin)
     async def shadow_records(route: Optional[str] = None, result: Optional[str] = None,
@@ -166,6 +179,7 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
 
     @app.get("/_proxy/audit", dependencies=admin)
     async def audit(limit: int = Query(50, ge=1, le=1000)):
+        await proxy.reloader.ensure_current()  # a hand edit not applied yet gets its entry first
         return {"entries": proxy.audit.tail(limit)}
 
     return app

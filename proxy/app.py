@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from typing import Optional
 
 from proxy.access_log import AccessLog
@@ -15,9 +14,9 @@ from proxy.audit_log import AuditLog
 from proxy.canary import on_new_side, sticky_key
 from proxy.forwarding import BodyTooLarge, Forwarder, RequestBody, ResponseTee, UpstreamFailure
 from proxy.http_errors import MESSAGES, send_error
+from proxy.loop_monitor import LoopMonitor
 from proxy.metrics import ProxyMetrics
 from proxy.request_headers import RequestGuard, RequestRejected, client_address, upstream_headers
-from proxy.route_stats import RouteStats
 from proxy.route_table import SAFE_METHODS, Mode, Route, RouteTable
 from proxy.settings import ProxySettings
 from proxy.shadow import MirroredRequest
@@ -39,11 +38,12 @@ class ProxyApp:
         self.upstreams = UpstreamPool(self.metrics, self.settings.health_interval)
         self.audit = AuditLog(self.settings.audit_log_path)
         self.shadow = ShadowLink(self.settings, self.metrics)
+        state_dir = self.settings.worker_state_dir if self.settings.run_dir else None
         self.reloader = TableReloader(self.settings.routes_file, self.audit, self.metrics,
-                                      before_swap=self._before_swap)
+                                      before_swap=self._before_swap, state_dir=state_dir)
         self.forwarder = Forwarder(self.metrics)
         self.guard = RequestGuard(self.settings.max_header_bytes, self.settings.allowed_host_list)
-        self.stats: dict[str, RouteStats] = defaultdict(RouteStats)
+        self.loop_monitor = LoopMonitor(self.metrics)
         self.started_at = time.time()
         access_wanted = self.settings.access_log and logging.getLogger("proxy.access").isEnabledFor(logging.INFO)
         self.access_log = AccessLog() if access_wanted else None
@@ -123,7 +123,6 @@ class ProxyApp:
 
         status_class = self.metrics.status_class(status)
         self.metrics.observe_request(route.name, answered_by, status_class, elapsed)
-        self.stats[route.name].observe(answered_by, status_class, elapsed)
         if self.access_log is not None:
             self.access_log.request(method, scope["path"], status, route.name, answered_by, round(elapsed * 1000, 3),
                                     request_id, scope["client"][0] if scope.get("client") else None)
@@ -203,11 +202,13 @@ class ProxyApp:
         await self.reloader.load_initial()
         self.reloader.start(watch=settings.watch)
         self.upstreams.start_probes()
+        self.loop_monitor.start()
         log.info("proxy started", extra={"routes_file": str(settings.routes_file), "port": settings.port})
 
     async def shutdown(self) -> None:
         if self.access_log is not None:
             self.access_log.flush()
+        self.loop_monitor.stop()
         await self.reloader.stop()
         await self.shadow.close()
         await self.upstreams.close()

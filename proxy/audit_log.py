@@ -1,10 +1,14 @@
 """The route table's audit trail: one JSON line per applied change (who, when, old -> new).
 
-Written by whoever changes the table that serves traffic: the admin API (a flip), the watcher or
-SIGHUP (a hand edit of the file), or the CLI in --offline mode. Read back by `cli audit` and
-`GET /_proxy/audit`."""
+Written once per change, however many serving processes apply it: an edit through the admin API or
+`cli set --offline` is recorded by its editor while it still holds the route file's lock; a change
+a serving process finds (file watcher, SIGHUP: a hand edit) is recorded by `record_once`, which
+skips what the log already ends with. The supervisor records the table loaded at start. Read back
+by `cli audit` and `GET /_proxy/audit`."""
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import pwd
@@ -74,6 +78,11 @@ class AuditLog:
 
     def record(self, who: str, source: str, old: Optional[RouteTable], new: RouteTable,
                changes: Optional[list] = None, note: str = "") -> dict:
+        with self._lock, open(self._lock_path(), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._append(self._entry(who, source, old, new, changes, note))
+
+    def _entry(self, who, source, old, new, changes, note) -> dict:
         entry = {
             "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "who": who,
@@ -85,12 +94,45 @@ class AuditLog:
         }
         if note:
             entry["note"] = note
-        line = json.dumps(entry, sort_keys=False) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(line)
         return entry
+
+    def _append(self, entry: dict) -> dict:
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, sort_keys=False) + "\n")
+        return entry
+
+    def record_once(self, who: str, source: str, old: Optional[RouteTable], new: RouteTable,
+                    current_text: Optional[str]) -> Optional[dict]:
+        """Record a change this process found, unless it is already the log's latest entry (another
+        process or the editor wrote it) or the file has moved on since (`current_text` differs: the
+        newer state is recorded by whoever loads it). Call under the route file's shared lock."""
+        if current_text is not None and hashlib.sha256(current_text.encode()).hexdigest() != new.sha256:
+            return None
+        with self._lock, open(self._lock_path(), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # serving processes holding the shared route lock race here
+            last = self.last()
+            if last is not None and last.get("new_sha256") == new.sha256:
+                return None
+            return self._append(self._entry(who, source, old, new, None, ""))
+
+    def last(self) -> Optional[dict]:
+        try:
+            with open(self.path, "rb") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, size - 65536))
+                lines = handle.read().splitlines()
+        except FileNotFoundError:
+            return None
+        for line in reversed(lines):
+            try:
+                return json.loads(line)
+            except ValueError:  # the first, cut line of the window, or a torn write
+                continue
+        return None
+
+    def _lock_path(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return self.path.with_name(f".{self.path.name}.lock")
 
     def tail(self, limit: int = 50) -> list[dict]:
         try:

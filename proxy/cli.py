@@ -1,6 +1,6 @@
 """Command line for engineers who flip routes: `python -m proxy.cli COMMAND`.
 
-    routes                      routes with mode, target and live figures
+    routes                      routes with mode, target and figures (totals of all serving processes)
     set NAME MODE [PERCENT]     flip a route (legacy | shadow | canary N | new | retired)
     validate [FILE]             check a route table file without applying it
     report [--route R] [--json] shadow comparison report (live, or --file RECORDS.jsonl)
@@ -83,7 +83,7 @@ def cmd_routes(args) -> int:
                            f"excl. noise {shadow['match_rate_excluding_noise']:.1%}")
         print(f"{route['name']:<16} {mode:<12} {route['target'] or '-':<9} {stats['requests']:>8} "
               f"{classes.get('2xx', 0):>7} {classes.get('4xx', 0):>6} {classes.get('5xx', 0):>6} "
-              f"{_ms(stats['recent_p50_ms']):>7} {_ms(stats['recent_p99_ms']):>7}  {shadow_text}")
+              f"{_ms(stats['p50_ms']):>7} {_ms(stats['p99_ms']):>7}  {shadow_text}")
     return 0
 
 
@@ -97,8 +97,10 @@ def cmd_set(args) -> int:
         print("mode canary needs a percentage: set NAME canary 5", file=sys.stderr)
         return 2
     if args.offline:
-        old, new = set_route_mode(args.file, args.name, args.mode, args.percent)
-        AuditLog(args.audit_log).record(args.who or current_actor(), "cli-offline", old, new)
+        def audit(before, after):  # under the file's lock: serving processes that reload it skip this change
+            AuditLog(args.audit_log).record(args.who or current_actor(), "cli-offline", before, after)
+
+        old, new = set_route_mode(args.file, args.name, args.mode, args.percent, audit=audit)
         changes = describe_changes(old, new)
     else:
         payload = {"mode": args.mode, "percent": args.percent, "who": args.who or current_actor()}

@@ -1,22 +1,46 @@
-"""Prometheus metrics of the proxy, per route and per upstream, in the proxy's own registry; the
-shadow worker process keeps its own (ShadowMetrics), appended to the proxy's /metrics page."""
+"""Prometheus metrics of the proxy, per route and per upstream; the shadow worker keeps its own
+(ShadowMetrics), the supervisor its restart counters (SupervisorMetrics).
+
+Under the supervisor every process of one proxy run writes its values to files in
+PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode) and /metrics, from whichever
+serving process answers, is the sum over all of them (`collect_all`). Gauges say how processes
+combine: `livemax` (worst breaker state, current route mode), `livemin` (upstream up only if every
+process's probe says so), `livesum` (shadow queue)."""
 from __future__ import annotations
+
+import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR  # noqa: F401
+from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+LAG_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2)
 STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
+
+
+def multiprocess() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def collect_all(own: CollectorRegistry) -> CollectorRegistry:
+    """The registry to expose: every process's files in multiprocess mode, else this process's own."""
+    if not multiprocess():
+        return own
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    return registry
 
 
 class ProxyMetrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         if registry is None:
             registry = CollectorRegistry(auto_describe=True)
-            from prometheus_client import ProcessCollector, PlatformCollector, GCCollector
-            ProcessCollector(registry=registry)
-            PlatformCollector(registry=registry)
-            GCCollector(registry=registry)
+            if not multiprocess():  # these describe one process only; meaningless summed over several
+                from prometheus_client import ProcessCollector, PlatformCollector, GCCollector
+                ProcessCollector(registry=registry)
+                PlatformCollector(registry=registry)
+                GCCollector(registry=registry)
         self.registry = registry
         self.requests = Counter(
             "proxy_requests", "Client requests answered, by route, upstream that answered and status class",
@@ -29,10 +53,11 @@ class ProxyMetrics:
             ["upstream", "kind"], registry=registry)
         self.retries = Counter("proxy_upstream_retries", "Requests retried on another connection", ["upstream"],
                                registry=registry)
-        self.breaker_state = Gauge("proxy_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open",
-                                   ["upstream"], registry=registry)
+        self.breaker_state = Gauge("proxy_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open "
+                                   "(the worst over serving processes)", ["upstream"], registry=registry,
+                                   multiprocess_mode="livemax")
         self.upstream_up = Gauge("proxy_upstream_up", "Last health probe of the upstream succeeded (1) or not (0)",
-                                 ["upstream"], registry=registry)
+                                 ["upstream"], registry=registry, multiprocess_mode="livemin")
         self.fallbacks = Counter("proxy_fallbacks", "Safe requests answered by legacy because the target failed",
                                  ["route", "reason"], registry=registry)
         self.canary = Counter("proxy_canary_decisions", "Canary routing decisions by side and stickiness key kind",
@@ -42,15 +67,19 @@ class ProxyMetrics:
         self.shadow_dropped = Counter("proxy_shadow_dropped",
                                       "Shadow requests not mirrored, by reason (sampled_out, overloaded, worker_down)",
                                       ["route", "reason"], registry=registry)
-        self.shadow_worker_restarts = Counter("proxy_shadow_worker_restarts",
-                                              "Times the shadow worker process died and was started again",
-                                              registry=registry)
         self.reloads = Counter("proxy_route_table_reloads", "Route table loads by result (applied, unchanged, invalid)",
                                ["result"], registry=registry)
         self.table_info = Gauge("proxy_route_mode", "Current mode of each route (1 for the active mode)",
-                                ["route", "mode"], registry=registry)
+                                ["route", "mode"], registry=registry, multiprocess_mode="livemax")
         self.canary_percent = Gauge("proxy_route_canary_percent", "Canary percentage of each route", ["route"],
-                                    registry=registry)
+                                    registry=registry, multiprocess_mode="livemax")
+        # Where a latency tail comes from: this process's event loop late to wake up, or the
+        # garbage collector stopping it (proxy/loop_monitor.py).
+        self.loop_lag = Histogram("proxy_event_loop_lag_seconds", "How late the serving event loop woke up "
+                                  "for a timer (time it was blocked or starved of CPU)", buckets=LAG_BUCKETS,
+                                  registry=registry)
+        self.gc_pause = Histogram("proxy_gc_pause_seconds", "Garbage collector pauses in serving processes",
+                                  ["generation"], buckets=LAG_BUCKETS, registry=registry)
 
         # labels() takes a lock and builds a key on every call; the hot path keeps the children.
         self._request_children: dict[tuple, tuple] = {}
@@ -86,10 +115,11 @@ class ShadowMetrics:
                                       ["route", "result"], registry=registry)
         self.shadow_match_ratio = Gauge("proxy_shadow_match_ratio",
                                         "Share of compared shadow requests that matched (noise counted as match)",
-                                        ["route"], registry=registry)
-        self.shadow_inflight = Gauge("proxy_shadow_inflight", "Shadow exchanges in progress", registry=registry)
+                                        ["route"], registry=registry, multiprocess_mode="livemax")
+        self.shadow_inflight = Gauge("proxy_shadow_inflight", "Shadow exchanges in progress", registry=registry,
+                                     multiprocess_mode="livesum")
         self.shadow_queued = Gauge("proxy_shadow_queued", "Mirrored requests waiting in the shadow worker",
-                                   registry=registry)
+                                   registry=registry, multiprocess_mode="livesum")
         self.upstream_errors = Counter(
             "proxy_shadow_upstream_errors", "Failed shadow exchanges by upstream and kind", ["upstream", "kind"],
             registry=registry)
@@ -97,6 +127,18 @@ class ShadowMetrics:
                                "shared forwarding code)", ["upstream"], registry=registry)
         self.breaker_state = Gauge("proxy_shadow_breaker_state",
                                    "Shadow-side circuit breaker: 0 closed, 1 half-open, 2 open", ["upstream"],
-                                   registry=registry)
+                                   registry=registry, multiprocess_mode="livemax")
         self.upstream_up = Gauge("proxy_shadow_upstream_up", "Shadow-side health probe result", ["upstream"],
-                                 registry=registry)
+                                 registry=registry, multiprocess_mode="livemin")
+
+
+class SupervisorMetrics:
+    """Counted by the supervisor process (proxy/supervisor.py)."""
+
+    def __init__(self):
+        registry = self.registry = CollectorRegistry(auto_describe=True)
+        self.shadow_worker_restarts = Counter("proxy_shadow_worker_restarts",
+                                              "Times the shadow worker process died and was started again",
+                                              registry=registry)
+        self.worker_restarts = Counter("proxy_worker_restarts", "Times a serving process died and was started again",
+                                       registry=registry)

@@ -12,7 +12,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 from ruamel.yaml import YAML
 
@@ -28,10 +28,12 @@ def _yaml() -> YAML:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path, shared: bool = False) -> Iterator[None]:
+    """The route file's lock: exclusive for an edit (and its audit entry), shared for a serving
+    process that audits a change it found, so it never records an edit before its editor does."""
     lock_path = path.with_name(f".{path.name}.lock")
     with open(lock_path, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -55,8 +57,11 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def set_route_mode(path: str | Path, name: str, mode: str, percent: Optional[float] = None,
-                   target: Optional[str] = None) -> tuple[RouteTable, RouteTable]:
+                   target: Optional[str] = None,
+                   audit: Optional[Callable[[RouteTable, RouteTable], object]] = None) -> tuple[RouteTable, RouteTable]:
     """Flip route `name` to `mode` (canary needs `percent`) in the file; returns (old, new) tables.
+    `audit(old, new)` runs after the write, still under the lock: the editor's entry (with its
+    author) is the one the audit log keeps, whichever serving process reloads first.
 
     Raises RouteTableError if the route does not exist, the current file is invalid, or the result
     would be invalid; the file is then left untouched."""
@@ -65,7 +70,7 @@ def set_route_mode(path: str | Path, name: str, mode: str, percent: Optional[flo
         mode = Mode(mode).value
     except ValueError:
         raise RouteTableError(f"unknown mode {mode!r}; use one of {', '.join(m.value for m in Mode)}") from None
-    with _locked(path):
+    with locked(path):
         text = path.read_text(encoding="utf-8")
         old = parse_route_table(text, str(path))
         yaml = _yaml()
@@ -87,4 +92,6 @@ def set_route_mode(path: str | Path, name: str, mode: str, percent: Optional[flo
         new_text = buffer.getvalue()
         new = parse_route_table(new_text, str(path))
         write_atomically(path, new_text)
+        if audit is not None and new.sha256 != old.sha256:
+            audit(old, new)
     return old, new

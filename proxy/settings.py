@@ -2,7 +2,9 @@
 stack. Per-route behaviour lives in the route table file, not here."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Optional
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +24,12 @@ class ProxySettings(BaseSettings):
     audit_log: Path | None = None  # default: <data_dir>/route-audit.jsonl
     shadow_log: Path | None = None  # default: <data_dir>/shadow-records.jsonl
     admin_token: str = DEV_ADMIN_TOKEN
+
+    # Serving processes sharing the listening socket (proxy/supervisor.py); default: one per CPU.
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    # Private directory of one proxy run (set by the supervisor for its children): the shadow
+    # worker's sockets, the serving processes' table states, Prometheus' multiprocess files.
+    run_dir: Optional[Path] = None
 
     max_header_bytes: int = 32 * 1024  # all request headers together; above: 431
     max_body_bytes: int = 16 * 1024 * 1024  # request body; above: 413 (routes may lower it)
@@ -52,6 +60,18 @@ class ProxySettings(BaseSettings):
     @property
     def shadow_log_path(self) -> Path:
         return self.shadow_log or self.data_dir / "shadow-records.jsonl"
+
+    @property
+    def shadow_data_socket(self) -> Path:
+        return self.run_dir / "shadow-data.sock"
+
+    @property
+    def shadow_control_socket(self) -> Path:
+        return self.run_dir / "shadow-control.sock"
+
+    @property
+    def worker_state_dir(self) -> Path:
+        return self.run_dir / "workers"
 
     @property
     def allowed_host_list(self) -> list[str]:

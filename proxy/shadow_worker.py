@@ -1,29 +1,33 @@
-"""The shadow worker: a child process of the proxy that does all shadow work, so mirroring and
-comparing never compete with clients for the serving event loop.
+"""The shadow worker: one process per proxy run, shared by all serving processes, that does all
+shadow work, so mirroring and comparing never compete with clients for a serving event loop, and
+the report, records and status are one view whichever serving process is asked.
 
-    python -m proxy.shadow_worker DATA_FD CONTROL_FD SETTINGS_JSON [REPLAY_FROM]   (started by proxy/shadow_link.py)
+    python -m proxy.shadow_worker SETTINGS_JSON [REPLAY_FROM]   (started by proxy/supervisor.py)
 
-DATA_FD carries, in order: route tables (`("table", text, source)`), mirrored requests and skips.
-Mirrored requests wait in a bounded queue served by `shadow_max_inflight` tasks; when the queue is
-full the worker stops reading, the proxy sees its backlog grow and drops new mirrors (counted).
-CONTROL_FD answers the proxy's questions (report, records, metrics). End of DATA_FD or SIGTERM:
-finish what is queued (a few seconds at most), flush the record file, exit. A worker started again
-after a crash first replays this proxy run's records (the file from byte REPLAY_FROM), so the live
-report does not lose what was already compared."""
+It listens on two Unix sockets in the run directory (private to the proxy's user). Each serving
+process keeps one connection to `shadow-data.sock` carrying, in order: its route tables
+(`("table", text, source)`), mirrored requests and skips; a mirror is run under the table its
+process served it with. Mirrored requests wait in one bounded queue served by
+`shadow_max_inflight` tasks; when the queue is full the worker stops reading, the serving
+processes see their backlog grow and drop new mirrors (counted). `shadow-control.sock` answers
+questions (report, records, status), one connection each. SIGTERM: finish what is queued (a few
+seconds at most), flush the record file, exit. A worker started again after a crash first replays
+this proxy run's records (the file from byte REPLAY_FROM), so the live report does not lose what
+was already compared. Its metrics reach /metrics through Prometheus' multiprocess files.
+"""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 from typing import Optional
 
 import orjson
 import uvloop
-from prometheus_client import generate_latest
 
 from proxy import frames, json_logging
 from proxy.comparison_pool import ComparisonPool
@@ -52,60 +56,92 @@ class ShadowWorker:
         self.runner = ShadowRunner(Forwarder(self.metrics), self.comparisons, self.recorder,
                                    settings.shadow_max_body_bytes)
         self.queue: asyncio.Queue = asyncio.Queue(settings.shadow_queue)
-        self.table: Optional[RouteTable] = None
+        self.table: Optional[RouteTable] = None  # the newest table any serving process sent
+        self._parsed: dict[str, RouteTable] = {}  # by sha256: N serving processes send the same text
+        self.readers: set[asyncio.Task] = set()
         self.inflight = 0
 
-    async def serve(self, data_fd: int, control_fd: int) -> None:
-        data, _ = await asyncio.open_unix_connection(sock=socket.socket(fileno=data_fd))
-        control_in, control_out = await asyncio.open_unix_connection(sock=socket.socket(fileno=control_fd))
-        consumers = [asyncio.create_task(self._consume()) for _ in range(max(1, self.settings.shadow_max_inflight))]
-        answering = asyncio.create_task(self._answer(control_in, control_out))
-        reading = asyncio.create_task(self._read(data))
+    async def serve(self) -> None:
+        settings = self.settings
+        consumers = [asyncio.create_task(self._consume()) for _ in range(max(1, settings.shadow_max_inflight))]
+        for path in (settings.shadow_data_socket, settings.shadow_control_socket):
+            path.unlink(missing_ok=True)
+        data_server = await asyncio.start_unix_server(self._on_data, path=str(settings.shadow_data_socket))
+        control_server = await asyncio.start_unix_server(self._on_control, path=str(settings.shadow_control_socket))
+        stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, reading.cancel)
-        # Ctrl-C reaches the whole process group: the proxy closes our input when it stops, then we drain.
+        loop.add_signal_handler(signal.SIGTERM, stopping.set)
+        # Ctrl-C and SIGHUP reach the whole process group: the supervisor decides when we stop.
         loop.add_signal_handler(signal.SIGINT, lambda: None)
-        try:
-            await reading
-        except asyncio.CancelledError:
-            pass
+        loop.add_signal_handler(signal.SIGHUP, lambda: None)
+        await stopping.wait()
+        data_server.close()
+        for reader in list(self.readers):
+            reader.cancel()
         try:
             await asyncio.wait_for(self.queue.join(), DRAIN_SECONDS)
         except asyncio.TimeoutError:
             log.warning("shadow work left unfinished at exit", extra={"queued": self.queue.qsize()})
-        for task in (*consumers, answering):
+        control_server.close()
+        for task in consumers:
             task.cancel()
         await self.upstreams.close()
         self.comparisons.close()
         self.recorder.close()
 
+    async def _on_data(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self.readers.add(task)
+        try:
+            await self._read(reader)
+        except (asyncio.CancelledError, ConnectionError):
+            pass
+        finally:
+            self.readers.discard(task)
+            writer.close()
+
     async def _read(self, data: asyncio.StreamReader) -> None:
+        table: Optional[RouteTable] = None  # the table of the serving process at the other end
         while (message := await frames.read(data)) is not None:
             kind = message[0]
             if kind == "mirror":
-                await self.queue.put(message)  # full: stop reading, the proxy drops instead of queueing more
+                # full: stop reading, the serving process drops instead of queueing more
+                await self.queue.put((table, message))
                 self.metrics.shadow_queued.set(self.queue.qsize())
             elif kind == "table":
                 _, text, source = message
-                try:  # the proxy validated this text already; keep the last table if it differs here
-                    table = parse_route_table(text, source)
-                except RouteTableError as exc:
-                    log.error("shadow worker cannot use the route table", extra={"error": str(exc)})
-                    continue
-                await self.upstreams.sync(table)
-                self.table = table
+                table = await self._table(text, source) or table
+
             elif kind == "skip":
                 _, route, target, context, reason = message
                 self.runner.skip(route, target, context, reason)
 
+    async def _table(self, text: str, source: str) -> Optional[RouteTable]:
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        table = self._parsed.get(sha)
+        if table is None:
+            try:  # the proxy validated this text already; keep the last table if it differs here
+                table = parse_route_table(text, source)
+            except RouteTableError as exc:
+                log.error("shadow worker cannot use the route table", extra={"error": str(exc)})
+                return None
+            if len(self._parsed) > 16:
+                self._parsed.clear()
+            self._parsed[sha] = table
+        if self.table is None or table.sha256 != self.table.sha256:
+            # Upstreams follow the newest table; a mirror whose target left it is skipped.
+            await self.upstreams.sync(table)
+            self.table = table
+        return table
+
     async def _consume(self) -> None:
         while True:
-            message = await self.queue.get()
+            table, message = await self.queue.get()
             self.metrics.shadow_queued.set(self.queue.qsize())
             self.inflight += 1
             self.metrics.shadow_inflight.set(self.inflight)
             try:
-                await self._exchange(MirroredRequest.from_frame(message))
+                await self._exchange(table, MirroredRequest.from_frame(message))
             except Exception:
                 log.exception("shadow exchange crashed")
             finally:
@@ -113,34 +149,36 @@ class ShadowWorker:
                 self.metrics.shadow_inflight.set(self.inflight)
                 self.queue.task_done()
 
-    async def _exchange(self, request: MirroredRequest) -> None:
-        table = self.table
+    async def _exchange(self, table: Optional[RouteTable], request: MirroredRequest) -> None:
         route = table.route(request.route) if table else None
-        if route is None or route.spec.target not in table.upstreams:
+        if route is None or route.spec.target not in table.upstreams or route.spec.target not in self.upstreams.upstreams:
             self.runner.skip(request.route, None, request.context(), "route no longer in the route table")
             return
         await self.runner.run(request, route, self.upstreams[route.spec.target], self.upstreams[table.legacy])
 
-    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (message := await frames.read(reader)) is not None:
-            ask_id, op, kwargs = message
-            try:
-                writer.write(frames.encode((ask_id, self._question(op, kwargs), None)))
-            except Exception as exc:  # a bad question must not stop the answering
-                log.exception("shadow worker could not answer", extra={"op": op})
-                writer.write(frames.encode((ask_id, None, f"{type(exc).__name__}: {exc}")))
-            await writer.drain()
+    async def _on_control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while (message := await frames.read(reader)) is not None:
+                ask_id, op, kwargs = message
+                try:
+                    writer.write(frames.encode((ask_id, self._question(op, kwargs), None)))
+                except Exception as exc:  # a bad question must not stop the answering
+                    log.exception("shadow worker could not answer", extra={"op": op})
+                    writer.write(frames.encode((ask_id, None, f"{type(exc).__name__}: {exc}")))
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
 
     def _question(self, op: str, kwargs: dict):
         if op == "report":
             return self.recorder.report.to_dict(kwargs.get("route"), top=kwargs.get("top", 10))
         if op == "records":
             return self.recorder.records(kwargs.get("route"), kwargs.get("result"), kwargs.get("limit", 50))
-        if op == "metrics":
-            return generate_latest(self.metrics.registry)
         if op == "status":
-            return {"queued": self.queue.qsize(), "inflight": self.inflight,
-                    "table": self.table.sha256 if self.table else None}
+            return {"pid": os.getpid(), "serving_processes": len(self.readers), "queued": self.queue.qsize(),
+                    "inflight": self.inflight, "table": self.table.sha256 if self.table else None}
         raise ValueError(f"unknown question {op!r}")
 
 
@@ -161,14 +199,14 @@ def this_run_records(path: Path, offset: int) -> list[dict]:
 
 
 def main() -> None:
-    data_fd, control_fd, settings_json = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    replay_from = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    settings_json = sys.argv[1]
+    replay_from = int(sys.argv[2]) if len(sys.argv) > 2 else None
     settings = ProxySettings.model_validate_json(settings_json)
     json_logging.configure(settings.log_level)
     # When CPU is short, clients come first: the serving process keeps its priority, this one yields
     # (and its bounded queue then makes the proxy drop mirrors rather than fall behind).
     os.nice(settings.shadow_nice)
-    uvloop.run(ShadowWorker(settings, replay_from).serve(data_fd, control_fd))
+    uvloop.run(ShadowWorker(settings, replay_from).serve())
 
 
 if __name__ == "__main__":

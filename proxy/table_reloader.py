@@ -1,10 +1,16 @@
 """Keeps the live route table in step with its file: on change (file watcher), on SIGHUP, on an
 admin flip. A new table goes live in one reference swap, so each request sees the old table or the
-new one, never a mix; an invalid file leaves the live table as it was and says why."""
+new one, never a mix; an invalid file leaves the live table as it was and says why.
+
+Every serving process runs one of these on the same file. Each publishes the table it serves (its
+sha256) in the run's worker state directory, so a flip made through one process signals the
+others (SIGHUP) and returns once all of them serve the new table. An admin question first checks
+the file's identity (one stat), so whichever process answers, it answers about the current file."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -12,35 +18,47 @@ from typing import Awaitable, Callable, Optional
 
 from watchfiles import awatch
 
-from proxy.audit_log import AuditLog, current_actor, file_editor
+from proxy.audit_log import AuditLog, file_editor
 from proxy.metrics import ProxyMetrics
-from proxy.route_file import set_route_mode
+from proxy.route_file import locked, set_route_mode
 from proxy.route_table import RouteTable, RouteTableError, load_route_table
 
 log = logging.getLogger("proxy.route_table")
+FLIP_PROPAGATION_TIMEOUT = 10.0  # seconds a flip waits for every serving process to apply it
 
 
 class TableReloader:
     def __init__(self, path: Path, audit: AuditLog, metrics: ProxyMetrics,
-                 before_swap: Callable[[RouteTable], Awaitable[None]]):
+                 before_swap: Callable[[RouteTable], Awaitable[None]], state_dir: Optional[Path] = None):
         self.path = Path(path).resolve()
         self.audit = audit
         self.metrics = metrics
         self.before_swap = before_swap
+        self.state_dir = state_dir
         self.table: Optional[RouteTable] = None
         self.last_error: Optional[str] = None
         self.last_error_at: Optional[float] = None
+        self._seen: Optional[tuple] = None  # identity of the file version last read
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._watch_task: Optional[asyncio.Task] = None
+        self._watching = False
+
+    def _identity(self) -> Optional[tuple]:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     async def load_initial(self) -> RouteTable:
-        """The first table; without a valid file the proxy does not start (nothing to keep)."""
+        """The first table; without a valid file the proxy does not start (nothing to keep). The
+        supervisor audits the table loaded at start, once for all serving processes."""
+        self._seen = self._identity()
         table = load_route_table(self.path)
         await self.before_swap(table)
         self.table = table
         self.metrics.publish_table(table)
-        self.audit.record(current_actor(), "startup", None, table, changes=[], note="route table loaded at start")
         log.info("route table loaded", extra={"file": str(self.path), "sha256": table.sha256,
                                               "routes": {r.name: r.mode.value for r in table.routes}})
         return table
@@ -48,6 +66,7 @@ class TableReloader:
     async def reload(self, source: str, who: Optional[str] = None) -> tuple[bool, str]:
         """Re-read the file; returns (applied_or_unchanged, message)."""
         async with self._lock:
+            self._seen = self._identity()
             try:
                 table = await asyncio.to_thread(load_route_table, self.path)
             except RouteTableError as exc:
@@ -62,21 +81,101 @@ class TableReloader:
                 self.metrics.reloads.labels("unchanged").inc()
                 return True, "unchanged"
             await self.before_swap(table)
+            # Audited before it serves: whoever sees the new table can read its entry.
+            entry = await asyncio.to_thread(self._audit_found, who or file_editor(self.path), source, old, table)
             self.table = table
             self.metrics.reloads.labels("applied").inc()
             self.metrics.publish_table(table)
-            entry = self.audit.record(who or file_editor(self.path), source, old, table)
-            log.warning("route table applied", extra={"source": source, "who": entry["who"],
-                                                      "changes": entry["changes"], "sha256": table.sha256})
+            await asyncio.to_thread(self._publish_state)
+            log.warning("route table applied", extra={"source": source, "sha256": table.sha256,
+                                                      "audited_here": entry is not None,
+                                                      "changes": entry["changes"] if entry else None})
             return True, "applied"
 
-    async def flip(self, name: str, mode: str, percent: Optional[float], who: str) -> tuple[RouteTable, RouteTable]:
-        """Change one route's mode in the file and apply it now (not when the watcher notices)."""
-        old, _ = await asyncio.to_thread(set_route_mode, self.path, name, mode, percent)
+    async def ensure_current(self) -> None:
+        """Reload now if the file is not the version last read (before answering about the table).
+        A change found here is applied in every serving process before the answer, so what the
+        answer says is what every process serves. With watching off the file is read on SIGHUP
+        and flips only, and so here too."""
+        if not self._watching:
+            return
+        async with self._lock:  # a reload under way (watcher, SIGHUP) finishes first
+            pass
+        if self._identity() != self._seen:
+            _, message = await self.reload("file-watch")
+            if message == "applied":
+                await self.propagate(self.table.sha256)
+
+    async def flip(self, name: str, mode: str, percent: Optional[float], who: str
+                   ) -> tuple[RouteTable, RouteTable, dict]:
+        """Change one route's mode in the file (audited by us, under the file's lock), apply it
+        here, then in every other serving process; returns (old, new, propagation)."""
+        def audit(old: RouteTable, new: RouteTable) -> None:
+            self.audit.record(who, "admin-api", old, new)
+
+        old, _ = await asyncio.to_thread(set_route_mode, self.path, name, mode, percent, None, audit)
         ok, message = await self.reload("admin-api", who=who)
         if not ok:  # the file changed again between our write and read
             raise RouteTableError(message)
-        return old, self.table
+        return old, self.table, await self.propagate(self.table.sha256)
+
+    # -- serving processes ----------------------------------------------------------------------------
+
+    def _audit_found(self, who: str, source: str, old: Optional[RouteTable], new: RouteTable) -> Optional[dict]:
+        with locked(self.path, shared=True):  # an editor holding the lock writes its own entry first
+            try:
+                current = self.path.read_text(encoding="utf-8")
+            except OSError:
+                current = None
+            return self.audit.record_once(who, source, old, new, current)
+
+    def _publish_state(self) -> None:
+        if self.state_dir is None or self.table is None:
+            return
+        own = self.state_dir / str(os.getpid())
+        staging = own.with_name(own.name + ".tmp")
+        staging.write_text(self.table.sha256)
+        staging.replace(own)
+
+    def serving_processes(self) -> int:
+        """Serving processes that serve a table now (this one included)."""
+        if self.state_dir is None:
+            return 1
+        return sum(1 for p in self.state_dir.iterdir() if p.name.isdigit())
+
+    def _siblings(self) -> dict[int, Path]:
+        if self.state_dir is None:
+            return {}
+        return {int(p.name): p for p in self.state_dir.iterdir()
+                if p.name.isdigit() and int(p.name) != os.getpid()}
+
+    async def propagate(self, sha256: str, timeout: float = FLIP_PROPAGATION_TIMEOUT) -> dict:
+        """SIGHUP every other serving process and wait until each serves `sha256`."""
+        waiting = {}
+        for pid, state in self._siblings().items():
+            try:
+                os.kill(pid, signal.SIGHUP)
+                waiting[pid] = state
+            except ProcessLookupError:  # exited; the supervisor removes its state file
+                continue
+        deadline = time.monotonic() + timeout
+        applied = {os.getpid()}
+        while True:
+            for pid, state in list(waiting.items()):
+                try:
+                    current = state.read_text()
+                except FileNotFoundError:  # stopped meanwhile
+                    waiting.pop(pid)
+                    continue
+                if current == sha256:
+                    applied.add(pid)
+                    waiting.pop(pid)
+            if not waiting or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.01)
+        if waiting:
+            log.error("flip not applied by every serving process in time", extra={"pending": sorted(waiting)})
+        return {"applied": len(applied), "pending": sorted(waiting)}
 
     def start(self, watch: bool) -> None:
         loop = asyncio.get_running_loop()
@@ -84,6 +183,11 @@ class TableReloader:
             loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("sighup")))
         except (NotImplementedError, RuntimeError):  # not the main thread (embedded in tests)
             pass
+        # Only now (SIGHUP handled) may a flip in another process count on us; catch up with a
+        # flip made between our first load and this point.
+        self._watching = watch
+        self._publish_state()
+        self._catch_up = asyncio.create_task(self.ensure_current())
         if watch:
             self._watch_task = asyncio.create_task(self._watch())
 
@@ -108,3 +212,5 @@ class TableReloader:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
+        if self.state_dir is not None:
+            (self.state_dir / str(os.getpid())).unlink(missing_ok=True)

@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "test-admin-token"
 START_TIMEOUT = 60.0
+WORKERS = 2
 
 
 def wait_for(predicate, timeout: float = START_TIMEOUT, interval: float = 0.05, what: str = "condition"):
@@ -199,6 +200,8 @@ def start_proxy(tmp_path):
         env = {
             "PROXY_PORT": "0", "PROXY_PORT_FILE": str(port_file), "PROXY_ROUTES_FILE": str(routes_file),
             "PROXY_DATA_DIR": str(data_dir), "PROXY_ADMIN_TOKEN": ADMIN_TOKEN, "PROXY_HEALTH_INTERVAL": "1",
+            # several serving processes, as in production (the machine's CPU count may be 1)
+            "PROXY_WORKERS": str(WORKERS),
             **(extra_env or {}),
         }
         process = _start(f"proxy-{len(started)}", ["-m", "proxy"], env, tmp_path)

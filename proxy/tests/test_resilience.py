@@ -39,7 +39,9 @@ def test_fallback_on_a_broken_target_answer(proxy):
 
 def test_breaker_opens_fails_fast_and_closes_again(start_upstream, start_proxy, legacy):
     failing = start_upstream("catalog", "down")  # answers 503 to everything but /healthz
-    proxy = start_proxy(legacy, failing, read_mode="new")
+    # Breakers are per serving process (like nginx's max_fails per worker): one process, so that
+    # the five requests below all count against the same breaker.
+    proxy = start_proxy(legacy, failing, read_mode="new", extra_env={"PROXY_WORKERS": "1"})
     text = proxy.routes_file.read_text().replace("    compare: catalog\n    shadow: {noise_sample: 1.0}",
                                                  "    compare: catalog\n    fallback: false\n    shadow: {noise_sample: 1.0}")
     proxy.routes_file.write_text(text)
