@@ -3,13 +3,14 @@
 The embedded broker (Tansu, memory storage) forgets every topic when it restarts; a real Kafka
 cluster can lose topics too (deleted, cluster rebuilt). The relay keeps an *epoch marker*: a
 one-partition topic `<prefix>.relay-epoch` whose first record names the current epoch. Debezium's
-offsets live in `<prefix>.relay-offsets.<epoch>`.
+offsets live in a file named after the slot and the epoch (`CDC_STATE_DIR/offsets/<slot>.<epoch>.dat`).
 
-- Marker present at start: same epoch, same offsets topic -> Debezium resumes where it stopped.
+- Marker present at start: same epoch, same offsets file -> Debezium resumes where it stopped.
 - Marker absent (first start, or the broker restarted empty): a new epoch id is written, so the
-  offsets topic is new and empty and Debezium (snapshot.mode=when_needed) snapshots every table
-  again before streaming. Offsets that a dying relay may have written to an emptied broker belong
-  to no epoch and are never read, so there is no window in which a stale offset skips a snapshot.
+  offsets file is new and empty and Debezium (snapshot.mode=when_needed) snapshots every table
+  again before streaming. Offsets a dying engine still writes go to its old epoch's file, which is
+  never read again, so there is no window in which a stale offset skips a snapshot. A missing file
+  in a known epoch (state folder lost) also means a snapshot: duplicates, never a gap.
 - Marker disappears while running: the relay stops the engine and restarts it under a new epoch.
 
 The replication slot is kept across epochs on purpose: Debezium reuses it, snapshots the tables at

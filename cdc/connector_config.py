@@ -8,8 +8,11 @@ Keys the relay overrides (RELAY_OVERRIDES documents each):
 - slot.name / publication.name: only when CDC_SLOT_NAME / CDC_PUBLICATION_NAME are set (tests and
   benchmarks run beside the stack with their own slot);
 - offset.storage*, offset.flush.interval.ms, bootstrap.servers: worker-level settings in Kafka
-  Connect; the embedded engine needs them per engine. Offsets go to a topic on the same broker, so
-  they vanish together with the topics when the memory-only broker restarts (see broker_epoch.py);
+  Connect; the embedded engine needs them per engine. Offsets go to a local file named after the
+  slot and the broker epoch, so a broker that lost its topics (new epoch) also means no offsets
+  (see broker_epoch.py). A file, not a topic on the broker: the engine writes its offsets on the
+  thread that polls the connector, and a broker round trip there stalled the stream every flush
+  (30-240 ms once a second on this machine, ADR 0003);
 - converter.*: the embedded JSON format reads `converter.schemas.enable`, Connect reads the
   key./value.converter keys; the value is taken from the file's value.converter.schemas.enable;
 - topic.creation.*: Connect-only keys; the relay reads topic.creation.default.partitions and
@@ -30,10 +33,8 @@ RELAY_OVERRIDES = {
     "database.dbname": "database of CDC_SOURCE_DATABASE_URL",
     "slot.name": "CDC_SLOT_NAME when set",
     "publication.name": "CDC_PUBLICATION_NAME when set",
-    "offset.storage": "KafkaOffsetBackingStore (Connect: worker offset.storage.topic)",
-    "offset.storage.topic": "<topic.prefix>.relay-offsets",
-    "offset.storage.partitions": "1",
-    "offset.storage.replication.factor": "1",
+    "offset.storage": "FileOffsetBackingStore (Connect: worker offset.storage.topic)",
+    "offset.storage.file.filename": "CDC_STATE_DIR/offsets/<slot>.<epoch>.dat",
     "offset.flush.interval.ms": "1000 (Connect worker default is 60000)",
     "offset.flush.timeout.ms": "10000",
     "bootstrap.servers": "KAFKA_BOOTSTRAP_SERVERS",
@@ -92,9 +93,9 @@ class ConnectorConfig:
             table = f"public.{table}"
         return f"{self.topic_prefix}.{table}"
 
-    @property
-    def offsets_topic(self) -> str:
-        return f"{self.topic_prefix}.relay-offsets"
+    def offsets_file(self, state_dir: Path, epoch: str) -> Path:
+        """Where the embedded engine keeps its offsets in one broker epoch."""
+        return state_dir / "offsets" / f"{self.slot_name}.{epoch}.dat"
 
     @property
     def epoch_topic(self) -> str:
@@ -117,17 +118,15 @@ class ConnectorConfig:
             config["publication.name"] = publication_name
         return ConnectorConfig(self.name, config)
 
-    def embedded_properties(self, database_url: str, bootstrap_servers: str) -> dict[str, str]:
+    def embedded_properties(self, database_url: str, bootstrap_servers: str, offsets_file: Path) -> dict[str, str]:
         """Properties for the Debezium embedded engine: the file plus the local overrides above."""
         props = {k: v for k, v in self.config.items() if not k.startswith("topic.creation.")}
         props.update(database_properties(database_url))
         schemas = props.get("value.converter.schemas.enable", "false")
         props.update({
             "name": self.name,
-            "offset.storage": "org.apache.kafka.connect.storage.KafkaOffsetBackingStore",
-            "offset.storage.topic": self.offsets_topic,
-            "offset.storage.partitions": "1",
-            "offset.storage.replication.factor": "1",
+            "offset.storage": "org.apache.kafka.connect.storage.FileOffsetBackingStore",
+            "offset.storage.file.filename": str(offsets_file),
             "offset.flush.interval.ms": "1000",
             "offset.flush.timeout.ms": "10000",
             "bootstrap.servers": bootstrap_servers,

@@ -178,7 +178,6 @@ enters an epoch, so a topic exists before its first event; the broker never auto
 |---|---|
 | `__debezium-heartbeat.{prefix}` | Debezium heartbeats every {hb} s: key `{{"serverName": "{prefix}"}}`, value `{{"ts_ms": ...}}` |
 | `{prefix}.relay-epoch` | the relay's epoch marker (one record per broker incarnation) |
-| `{prefix}.relay-offsets.<epoch>` | the embedded engine's Debezium offsets (Kafka Connect uses its own offsets topic) |
 | `{dlq}` | dead letters: consumers' poison events with the original key/value and headers `dlq.reason`, `dlq.detail`, `dlq.source.topic`, `dlq.source.partition`, `dlq.source.offset`, `dlq.consumer`, `dlq.failed_at` |
 
 ## Reading the topics

@@ -159,6 +159,8 @@ def main() -> None:
         # --- consumers: a raw Kafka consumer (commit -> consumed) and the runner (commit -> applied)
         genre_topic = connector.topic_for("catalog_genre")
         consumed: dict[int, float] = {}
+        produced: dict[int, float] = {}     # the message's CreateTime: when the relay called produce()
+        converted: dict[int, tuple[float, float]] = {}   # (source.ts_ms: commit, ts_ms: Debezium processed it)
         applied: dict[int, float] = {}
         stop = threading.Event()
 
@@ -170,7 +172,11 @@ def main() -> None:
                 message = consumer.poll(0.1)
                 if message is None or message.error() or message.value() is None:
                     continue
-                consumed[orjson.loads(message.key())["id"]] = time.time()
+                key = orjson.loads(message.key())["id"]
+                consumed[key] = time.time()
+                produced[key] = message.timestamp()[1] / 1000
+                envelope = orjson.loads(message.value())
+                converted[key] = (envelope["source"]["ts_ms"] / 1000, envelope["ts_ms"] / 1000)
             consumer.close()
 
         def on_applied(_result, events) -> None:
@@ -221,6 +227,8 @@ def main() -> None:
         latency_gc = sorted(gc_pauses.pauses)
         to_consumed = [(consumed[k] - t) * 1000 for k, t in committed.items()]
         to_applied = [(applied[k] - t) * 1000 for k, t in committed.items()]
+        to_produced = [(produced[k] - t) * 1000 for k, t in committed.items()]
+        produced_to_consumed = [(consumed[k] - produced[k]) * 1000 for k in committed]
 
         # --- throughput: bulk write -> rows applied
         print(f"throughput: {args.rows} listen-event rows in transactions of {args.tx_rows}", flush=True)
@@ -264,6 +272,19 @@ def main() -> None:
               f"   (naive relay: p50 {NAIVE['p50_ms']} ms, p99 {NAIVE['p99_ms']} ms; target p99 < 50 ms)")
         print(f"  commit -> applied    p50 {p50a:6.1f} ms   p99 {p99a:6.1f} ms   max {max(to_applied):6.1f} ms"
               f"   mean {statistics.mean(to_applied):.1f} ms")
+        print(f"    of which source commit -> relay produce() (message CreateTime): p50 {percentile(to_produced, 50):.1f} ms, "
+              f"p99 {percentile(to_produced, 99):.1f} ms; produce() -> consumed: p50 "
+              f"{percentile(produced_to_consumed, 50):.1f} ms, p99 {percentile(produced_to_consumed, 99):.1f} ms")
+        commit_to_debezium = [(converted[k][1] - t) * 1000 for k, t in committed.items()]
+        debezium_to_produce = [(produced[k] - converted[k][1]) * 1000 for k in committed]
+        print(f"    of which commit -> Debezium's envelope ts_ms: p50 {percentile(commit_to_debezium, 50):.1f} ms, "
+              f"p99 {percentile(commit_to_debezium, 99):.1f} ms; envelope ts_ms -> produce(): p50 "
+              f"{percentile(debezium_to_produce, 50):.1f} ms, p99 {percentile(debezium_to_produce, 99):.1f} ms")
+        start0 = min(committed.values())
+        slow = sorted((t - start0, 1000 * (produced[k] - converted[k][1])) for k, t in committed.items()
+                      if produced[k] - converted[k][1] > 0.05)
+        print(f"    events with envelope -> produce() over 50 ms: {len(slow)} of {len(committed)}: " +
+              ", ".join(f"{at:.2f}s:{ms:.0f}" for at, ms in slow))
         ack = [bucket_percentile(latency_metrics_before, latency_metrics_after, "cdc_relay_commit_to_ack_seconds", q)
                for q in (50, 99)]
         if ack[0] is not None:

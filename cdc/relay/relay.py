@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+from pathlib import Path
 
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
@@ -170,6 +171,16 @@ class Relay:
         epoch = self._epoch_marker.start_new("no epoch marker on the broker")
         return epoch, True
 
+    def _offsets_file(self) -> Path:
+        """This epoch's offsets file; other epochs' files of the same slot are dropped (their
+        offsets describe topics the broker no longer holds and must never be resumed from)."""
+        path = self.connector.offsets_file(self.settings.state_dir, self.epoch)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f"{self.connector.slot_name}.*.dat"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+        return path
+
     def _recreate_missing_topics(self, topics: set[str]) -> None:
         """A failed delivery: create its topics if they are missing in this epoch (a topic the
         connector writes that the relay did not know of); if the broker lost the epoch, give up."""
@@ -199,8 +210,8 @@ class Relay:
                 return action()
 
     def _run_engine(self, epoch_marker: BrokerEpoch) -> str:
-        props = self.connector.embedded_properties(self.settings.source_database_url, self.settings.bootstrap_servers)
-        props["offset.storage.topic"] = f"{self.connector.offsets_topic}.{self.epoch}"
+        props = self.connector.embedded_properties(self.settings.source_database_url, self.settings.bootstrap_servers,
+                                                   self._offsets_file())
         self._abort.clear()
         self._engine = DebeziumEngineRunner(props, self.handle_batch)
         self._reader = RecordReader.create()
