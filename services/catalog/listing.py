@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.requests import Request
 
 from services.common.count_cache import CountCache
@@ -14,7 +14,7 @@ from services.common.responses import JSONResponse
 COUNTS = CountCache("catalog_data_version")
 
 
-async def page_response(request: Request, session: AsyncSession, page: PageRequest, rows, count,
+async def page_response(request: Request, session: AsyncSession | AsyncConnection, page: PageRequest, rows, count,
                         serialize: Callable[[Any], dict]) -> JSONResponse:
     # Returned as a response, not a dict, so FastAPI does not walk it with jsonable_encoder first.
     return JSONResponse(await paginate_query(request, session, page, rows, count, serialize, counts=COUNTS))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.catalog.album.models import Album
 from services.catalog.artist.models import Artist
@@ -89,8 +89,16 @@ def list_statements(params: Mapping[str, str], *, artist_id: Optional[int] = Non
     return ordered(rows, raw_ordering, ORDERING_FIELDS, ORDER_COLUMNS, *default), count
 
 
-async def get_row(session: AsyncSession, track_id: int, params: Mapping[str, str]):
+# The detail without filters, built once: SQLAlchemy computes its cache key once instead of
+# walking a new statement (25 columns, three joins) on every request.
+PLAIN_DETAIL = TRACK_ROWS.where(Track.id == bindparam("track_id"))
+
+
+async def get_row(session: AsyncSession | AsyncConnection, track_id: int, params: Mapping[str, str]):
     """The detail row; like DRF's get_object the list filters in the query string apply too."""
+    applied = TRACK_FILTERS.applied(params)
+    if not applied:
+        return (await session.execute(PLAIN_DETAIL, {"track_id": track_id})).first()
     stmt = _filtered(TRACK_ROWS, params).where(Track.id == track_id)
     return (await session.execute(stmt)).first()
 
