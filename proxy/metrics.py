@@ -97,8 +97,9 @@ class ProxyMetrics:
 
     def publish_table(self, table) -> None:
         from proxy.route_table import Mode
-        self.table_info.clear()
-        self.canary_percent.clear()
+        if not multiprocess():  # not supported there; every route's modes are set below anyway
+            self.table_info.clear()
+            self.canary_percent.clear()
         for route in (*table.routes, table.unmatched):
             for mode in Mode:
                 self.table_info.labels(route.name, mode.value).set(1 if route.mode == mode else 0)

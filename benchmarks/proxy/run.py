@@ -1,13 +1,18 @@
 """Proxy benchmark: our proxy (legacy and shadow mode) next to nginx as a plain reverse proxy,
 both in front of the same upstream (1 KB JSON on uvicorn), all on this machine.
 
-    .venv/bin/python benchmarks/proxy/run.py [--seconds 10] [--rate 1000]
+    .venv/bin/python benchmarks/proxy/run.py [--seconds 10] [--rate 1000] [--workers N] [--rounds 4]
 
-Two measurements per target (direct, nginx, proxy-legacy, proxy-shadow, proxy-shadow-10% which
-mirrors a 10% sample):
+The proxy runs PROXY_WORKERS=N serving processes (default: the CPU count) and nginx gets the same
+worker_processes. Two measurements per target (direct, nginx, proxy-legacy, proxy-shadow,
+proxy-shadow-10% which mirrors a 10% sample):
   * fixed rate (open loop, default 1,000 req/s): latency measured from each request's *scheduled*
     send time, so a stall is charged to every request that waited (no coordinated omission);
-    reported as added p50/p99 over the direct call;
+    reported as added p50/p99 over the direct call. The targets take turns in `--rounds` rounds
+    (each round `seconds / rounds` per target), so a burst of load from elsewhere on the machine
+    lands on several targets instead of on whichever ran at that moment; the worst single round's
+    p99 is printed next to the pooled one. For the proxies it also prints what their serving
+    processes saw meanwhile: event-loop wake-ups late by 5 ms or more, and the longest GC pause;
   * max throughput: wrk, 2 threads, 16 connections: requests/s and wrk's p50/p99.
 Needs the Debian packages nginx-light (or nginx) and wrk. Every port is ephemeral; every process it
 starts is stopped at the end."""
@@ -49,7 +54,7 @@ uvicorn.Server(uvicorn.Config(app, loop="uvloop", http="httptools", log_level="w
 '''
 
 NGINX_CONF = """
-worker_processes auto;
+worker_processes {workers};
 pid {dir}/nginx.pid;
 error_log {dir}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
@@ -120,7 +125,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} never answered")
 
 
-async def fixed_rate(url: str, rate: float, seconds: float, warmup: float = 2.0) -> dict:
+async def fixed_rate(url: str, rate: float, seconds: float, warmup: float = 1.0) -> dict:
     """Open-loop load at `rate` req/s; latency from the scheduled send time."""
     connector = aiohttp.TCPConnector(limit=256)
     latencies: list[float] = []
@@ -151,12 +156,60 @@ async def fixed_rate(url: str, rate: float, seconds: float, warmup: float = 2.0)
             tasks.append(asyncio.create_task(one(scheduled, i >= warmup * rate)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
-    latencies.sort()
+    return {"sent_rate": total / elapsed, "latencies": latencies, "errors": errors}
 
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
 
-    return {"sent_rate": total / elapsed, "p50": pct(50), "p99": pct(99), "errors": errors, "n": len(latencies)}
+def pct(latencies: list[float], p: float) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+def pooled(rounds: list[dict]) -> dict:
+    latencies = [x for r in rounds for x in r["latencies"]]
+    return {"sent_rate": sum(r["sent_rate"] for r in rounds) / len(rounds), "p50": pct(latencies, 50),
+            "p99": pct(latencies, 99), "worst_round_p99": max(pct(r["latencies"], 99) for r in rounds),
+            "errors": sum(r["errors"] for r in rounds), "n": len(latencies)}
+
+
+def stall_figures(url: str) -> dict:
+    """Cumulative loop-lag and GC histograms of the proxy's serving processes (all of them)."""
+    import urllib.request
+    base = url.split("/api/")[0]
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
+        page = response.read().decode()
+    lag: dict[float, float] = {}
+    gc: dict[float, float] = {}
+    for line in page.splitlines():
+        match = re.match(r'proxy_(event_loop_lag|gc_pause)_seconds_bucket\{(?:generation="\d",)?le="([^"]+)"\} ([\d.e+]+)',
+                         line)
+        if match:
+            into = lag if match.group(1) == "event_loop_lag" else gc
+            bound = float(match.group(2))
+            into[bound] = into.get(bound, 0.0) + float(match.group(3))
+    return {"lag": lag, "gc": gc}
+
+
+def stall_delta(before: dict, after: dict) -> dict:
+    def delta(kind):
+        return {b: after[kind].get(b, 0) - before[kind].get(b, 0) for b in after[kind]}
+    return {"lag": delta("lag"), "gc": delta("gc")}
+
+
+def describe_stalls(deltas: list[dict]) -> str:
+    lag: dict[float, float] = {}
+    gc: dict[float, float] = {}
+    for d in deltas:
+        for b, v in d["lag"].items():
+            lag[b] = lag.get(b, 0) + v
+        for b, v in d["gc"].items():
+            gc[b] = gc.get(b, 0) + v
+    total = lag.get(float("inf"), 0)
+    late = total - lag.get(0.005, 0)
+    worst_lag = min((b for b, v in lag.items() if v >= total), default=0) if total else 0
+    gc_total = gc.get(float("inf"), 0)
+    worst_gc = min((b for b, v in gc.items() if v >= gc_total), default=0) if gc_total else 0
+    return (f"loop probes {int(total)}, woke >=5 ms late {int(late)}, latest wake-up <= {worst_lag * 1000:g} ms; "
+            f"GC pauses {int(gc_total)}, longest <= {worst_gc * 1000:g} ms")
 
 
 def shadow_figures(url: str) -> str:
@@ -175,10 +228,24 @@ def shadow_figures(url: str) -> str:
     return f"compared {int(compared)} (match {int(totals.get('results:match', 0))}), not mirrored {dropped or 0}"
 
 
-def family(pid: int) -> list[int]:
-    """The proxy's serving process and its children (the shadow worker)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [pid, *map(int, children)]
+def family(pid: int) -> dict[str, list[int]]:
+    """The proxy supervisor's children: serving processes and the shadow worker."""
+    children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    kinds: dict[str, list[int]] = {"serving": [], "shadow": []}
+    for child in children:
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        kinds["shadow" if b"proxy.shadow_worker" in cmdline else "serving"].append(child)
+    return kinds
+
+
+def cpu_groups(upstream_pids: dict[str, int], proxy_pid) -> dict[str, list[int]]:
+    """Processes whose CPU a fixed-rate run charges: the upstreams, and the proxy's children."""
+    groups = {"upstream": [upstream_pids["upstream"]], "candidate": [upstream_pids["candidate"]]}
+    if proxy_pid is not None:
+        kinds = family(proxy_pid)
+        groups["proxy serving"] = kinds["serving"]
+        groups["shadow worker"] = kinds["shadow"]
+    return groups
 
 
 def cpu_seconds(pid: int) -> float:
@@ -205,6 +272,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rate", type=float, default=1000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="proxy serving processes (PROXY_WORKERS) and nginx worker_processes")
+    parser.add_argument("--rounds", type=int, default=4, help="fixed-rate rounds the targets take turns in")
+    parser.add_argument("--only", nargs="*", help="proxy variants to run (default: all); direct and nginx always run")
     args = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
@@ -215,13 +286,16 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
         ports = {}
+        upstream_pids = {}
         for name in ("upstream", "candidate"):
             port_file = work / f"{name}.port"
             process = subprocess.Popen([PY, "-c", UPSTREAM], env={**env, "PORT_FILE": str(port_file)})
             processes.append(process)
+            upstream_pids[name] = process.pid
             ports[name] = wait_port_file(port_file, process)
         nginx_port = free_port()
-        (work / "nginx.conf").write_text(NGINX_CONF.format(dir=work, upstream=ports["upstream"], port=nginx_port))
+        (work / "nginx.conf").write_text(NGINX_CONF.format(dir=work, upstream=ports["upstream"], port=nginx_port,
+                                                                 workers=args.workers))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         processes.append(subprocess.Popen([nginx, "-c", str(work / "nginx.conf"), "-p", str(work), "-g", "daemon off;"]))
         targets = {
@@ -229,7 +303,8 @@ def main() -> None:
             "nginx": f"http://127.0.0.1:{nginx_port}/api/v1/tracks/",
         }
         proxies: dict[str, int] = {}
-        for name, (mode, sample) in PROXIES.items():
+        variants = {name: v for name, v in PROXIES.items() if not args.only or name in args.only}
+        for name, (mode, sample) in variants.items():
             slug = name.replace("%", "")
             routes = work / f"routes-{slug}.yaml"
             routes.write_text(ROUTES.format(legacy=ports["upstream"], candidate=ports["candidate"], mode=mode,
@@ -238,7 +313,8 @@ def main() -> None:
             process = subprocess.Popen([PY, "-m", "proxy"], cwd=ROOT, env={
                 **env, "PROXY_PORT": "0", "PROXY_PORT_FILE": str(port_file), "PROXY_ROUTES_FILE": str(routes),
                 "PROXY_DATA_DIR": str(work / f"data-{slug}"), "PROXY_ACCESS_LOG": "false",
-                "PROXY_LOG_LEVEL": "warning", "PROXY_ADMIN_TOKEN": TOKEN}, stdout=subprocess.DEVNULL)
+                "PROXY_LOG_LEVEL": "warning", "PROXY_ADMIN_TOKEN": TOKEN, "PROXY_WORKERS": str(args.workers)},
+                stdout=subprocess.DEVNULL)
             processes.append(process)
             proxies[name] = process.pid
             targets[name] = f"http://127.0.0.1:{wait_port_file(port_file, process)}/api/v1/tracks/"
@@ -246,43 +322,74 @@ def main() -> None:
             wait_http(url)
         load = os.getloadavg()
         print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-              f"(other processes share these cores); upstream 1 KB JSON on uvicorn; {args.seconds:g} s per run\n")
-        print(f"fixed rate {args.rate:g} req/s (open loop, latency from scheduled send time)")
-        fixed = {}
-        shadow_work = {}
-        for name, url in targets.items():
-            fixed[name] = uvloop.run(fixed_rate(url, args.rate, args.seconds))
-            if name.startswith("proxy-shadow"):
-                shadow_work[name] = shadow_figures(url)
+              f"(other processes share these cores); upstream 1 KB JSON on uvicorn; {args.seconds:g} s per target")
+        print(f"proxy: {args.workers} serving processes (PROXY_WORKERS) + supervisor + shadow worker; "
+              f"nginx: worker_processes {args.workers}\n")
+        print(f"fixed rate {args.rate:g} req/s (open loop, latency from scheduled send time; "
+              f"{args.rounds} interleaved rounds of {args.seconds / args.rounds:g} s per target)")
+        rounds: dict[str, list[dict]] = {name: [] for name in targets}
+        stalls: dict[str, list[dict]] = {name: [] for name in proxies}
+        cores: dict[str, dict[str, float]] = {name: {} for name in targets}
+        for _ in range(args.rounds):
+            for name, url in targets.items():
+                before = stall_figures(url) if name in proxies else None
+                groups = cpu_groups(upstream_pids, proxies.get(name))
+                cpu_before = {group: sum(cpu_seconds(p) for p in pids) for group, pids in groups.items()}
+                own_before, started = sum(os.times()[:2]), time.perf_counter()
+                rounds[name].append(uvloop.run(fixed_rate(url, args.rate, args.seconds / args.rounds)))
+                wall = time.perf_counter() - started
+                for group, pids in groups.items():
+                    used = (sum(cpu_seconds(p) for p in pids) - cpu_before[group]) / wall
+                    cores[name][group] = cores[name].get(group, 0.0) + used / args.rounds
+                cores[name]["load generator"] = cores[name].get("load generator", 0.0) + (
+                    sum(os.times()[:2]) - own_before) / wall / args.rounds
+                if before is not None:
+                    stalls[name].append(stall_delta(before, stall_figures(url)))
+        fixed = {name: pooled(r) for name, r in rounds.items()}
+        shadow_work = {name: shadow_figures(url) for name, url in targets.items() if name.startswith("proxy-shadow")}
         base = fixed["direct"]
-        print(f"{'target':<16} {'rate':>7} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} {'errors':>6}")
+        print(f"{'target':<16} {'rate':>7} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} "
+              f"{'worst round p99':>16} {'errors':>6}")
         for name, r in fixed.items():
             print(f"{name:<16} {r['sent_rate']:>7.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
-                  f"{r['p50'] - base['p50']:>8.3f} {r['p99'] - base['p99']:>8.3f} {r['errors']:>6}")
+                  f"{r['p50'] - base['p50']:>8.3f} {r['p99'] - base['p99']:>8.3f} {r['worst_round_p99']:>16.3f} "
+                  f"{r['errors']:>6}")
         for name, figures in shadow_work.items():
             print(f"{name}: {figures}")
+        print("serving processes during the fixed-rate runs:")
+        for name, deltas in stalls.items():
+            print(f"  {name:<16} {describe_stalls(deltas)}")
+        print("CPU used during the fixed-rate runs (cores, of this machine's " f"{os.cpu_count()}):")
+        for name, groups in cores.items():
+            print(f"  {name:<16} " + ", ".join(f"{group} {value:.2f}" for group, value in groups.items())
+                  + f"; all listed {sum(groups.values()):.2f}")
         print("\nmax throughput (wrk -t2 -c16)")
         peak, cpu = {}, {}
         for name, url in targets.items():
-            before = {pid: cpu_seconds(pid) for pid in family(proxies[name])} if name in proxies else {}
+            kinds = family(proxies[name]) if name in proxies else {}
+            before = {kind: sum(cpu_seconds(pid) for pid in pids) for kind, pids in kinds.items()}
             peak[name] = wrk(url, int(args.seconds))
             if before:
-                cpu[name] = [(cpu_seconds(pid) - seconds) / peak[name]["requests"] * 1e6
-                             for pid, seconds in before.items()]
-        print(f"{'target':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'non-2xx':>8}")
+                cpu[name] = [(sum(cpu_seconds(pid) for pid in kinds[kind]) - before[kind]) / peak[name]["requests"] * 1e6
+                             for kind in ("serving", "shadow")]
+        print(f"{'target':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'non-2xx':>8}"
+              f"   (nginx and proxy: {args.workers} workers each)")
         for name, r in peak.items():
             print(f"{name:<16} {r['rps']:>9.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
                   f"{r['rps'] / peak['nginx']['rps']:>8.2f}x {r['non2xx']:>8}")
-        print("\nCPU per request under wrk (us): serving process / shadow worker")
+        print(f"\nCPU per request under wrk (us): all {args.workers} serving processes / shadow worker")
         for name, (serving, *shadow) in cpu.items():
             print(f"{name:<16} {serving:>7.0f} / {shadow[0] if shadow else 0:>5.0f}")
         n = fixed["nginx"]
         print()
-        for name in PROXIES:
+        for name in variants:
             r = fixed[name]
             print(f"{name}: added p50 {r['p50'] - base['p50']:.3f} ms (nginx {n['p50'] - base['p50']:.3f}), "
                   f"added p99 {r['p99'] - base['p99']:.3f} ms (nginx {n['p99'] - base['p99']:.3f}) at {args.rate:g} req/s; "
-                  f"throughput {peak[name]['rps'] / peak['nginx']['rps']:.2f}x nginx")
+                  f"throughput {peak[name]['rps'] / peak['nginx']['rps']:.2f}x nginx "
+                  f"({peak[name]['rps']:.0f} / {peak['nginx']['rps']:.0f} req/s, {args.workers} workers each)")
+        load = os.getloadavg()
+        print(f"\nload average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     finally:
         for process in reversed(processes):
             if process.poll() is None:
