@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from operator import itemgetter
 from typing import Optional
 
 from sqlalchemy import BigInteger, DateTime, Double, Index, Integer, Numeric, SmallInteger, String
@@ -44,28 +45,41 @@ class Track(Base):
 ORDERING_FIELDS = ["popularity", "duration_ms", "created_at", "title", "price", "id"]
 
 
+# A track row as track.service selects it (TRACK_COLUMNS): the table's columns, then these labels.
+RELATED_COLUMNS = ("artist_name", "artist_country", "artist_image_url", "album_title", "album_release_date",
+                   "album_cover_image_url", "genre_name", "genre_slug")
+ROW_FIELDS = (*(column.key for column in Track.__table__.columns), *RELATED_COLUMNS)
+_READ_FIELDS = ("id", "title", "artist_id", "artist_name", "artist_country", "artist_image_url", "album_id",
+                "album_title", "album_release_date", "album_cover_image_url", "genre_id", "genre_name", "genre_slug",
+                "duration_ms", "popularity", "tempo", "energy", "valence", "price", "file_path", "created_at",
+                "updated_at")
+# One C call picks them by position; 22 lookups by name cost a third of a 20-track list request.
+_pick = itemgetter(*(ROW_FIELDS.index(name) for name in _READ_FIELDS))
+
+
 def track_read(row) -> dict:
-    """TrackSerializer; `row` carries the track columns plus the labelled artist/album/genre columns
-    selected by track.service.TRACK_COLUMNS (album_* / genre_* are None when unset)."""
+    """TrackSerializer; `row` is a row of ROW_FIELDS (album_* / genre_* are None when unset)."""
+    (id, title, artist_id, artist_name, artist_country, artist_image_url, album_id, album_title, album_release_date,
+     album_cover_image_url, genre_id, genre_name, genre_slug, duration_ms, popularity, tempo, energy, valence, price,
+     file_path, created_at, updated_at) = _pick(row)
     return {
-        "id": row.id,
-        "title": row.title,
-        "artist": {"id": row.artist_id, "name": row.artist_name, "country": row.artist_country,
-                   "image_url": row.artist_image_url},
-        "album": None if row.album_id is None or row.album_title is None else {
-            "id": row.album_id, "title": row.album_title, "release_date": drf_date(row.album_release_date),
-            "cover_image_url": row.album_cover_image_url,
+        "id": id,
+        "title": title,
+        "artist": {"id": artist_id, "name": artist_name, "country": artist_country, "image_url": artist_image_url},
+        "album": None if album_id is None or album_title is None else {
+            "id": album_id, "title": album_title, "release_date": drf_date(album_release_date),
+            "cover_image_url": album_cover_image_url,
         },
-        "genre": None if row.genre_id is None or row.genre_name is None else {
-            "id": row.genre_id, "name": row.genre_name, "slug": row.genre_slug,
+        "genre": None if genre_id is None or genre_name is None else {
+            "id": genre_id, "name": genre_name, "slug": genre_slug,
         },
-        "duration_ms": row.duration_ms,
-        "popularity": row.popularity,
-        "tempo": row.tempo,
-        "energy": row.energy,
-        "valence": row.valence,
-        "price": drf_decimal(row.price, 2),
-        "file_path": row.file_path,
-        "created_at": drf_datetime(row.created_at),
-        "updated_at": drf_datetime(row.updated_at),
+        "duration_ms": duration_ms,
+        "popularity": popularity,
+        "tempo": tempo,
+        "energy": energy,
+        "valence": valence,
+        "price": drf_decimal(price, 2),
+        "file_path": file_path,
+        "created_at": drf_datetime(created_at),
+        "updated_at": drf_datetime(updated_at),
     }

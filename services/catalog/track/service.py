@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from services.catalog.album.models import Album
 from services.catalog.artist.models import Artist
 from services.catalog.genre.models import Genre
-from services.catalog.track.models import ORDERING_FIELDS, Track
+from services.catalog.track.models import ORDERING_FIELDS, ROW_FIELDS, Track
 from services.common.filters import CharFilter, FilterSet, NumberFilter
 from services.common.ordering import ordered
 
@@ -39,7 +39,8 @@ ORDER_COLUMNS = {name: getattr(Track, name) for name in ORDERING_FIELDS}
 _album = Album.__table__.alias("album")
 _genre = Genre.__table__.alias("genre")
 
-# Everything TrackSerializer shows, in one query (select_related("artist", "album", "genre")).
+# Everything TrackSerializer shows, in one query (select_related("artist", "album", "genre")), in
+# the order track_read picks them by (ROW_FIELDS).
 TRACK_COLUMNS = (
     *Track.__table__.columns,
     Artist.name.label("artist_name"), Artist.country.label("artist_country"),
@@ -58,6 +59,8 @@ def _with_relations(stmt: Select) -> Select:
 
 # Built once: statements are immutable, and building the column list costs more than the query.
 TRACK_ROWS = _with_relations(select(*TRACK_COLUMNS))
+if tuple(column.key for column in TRACK_ROWS.selected_columns) != ROW_FIELDS:
+    raise RuntimeError("TRACK_COLUMNS and track.models.ROW_FIELDS disagree: track_read reads by position")
 TRACK_COUNT = select(func.count()).select_from(Track)
 
 

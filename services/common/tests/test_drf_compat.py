@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
@@ -37,6 +38,13 @@ def token(**claims):
 def test_formats_match_drf():
     assert drf_datetime(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)) == "2026-01-02T03:04:05Z"
     assert drf_datetime(dt.datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=dt.timezone.utc)) == "2026-01-02T03:04:05.000120Z"
+    # Any zone is rendered in UTC, as Django's localtime(value, UTC) + isoformat does.
+    for zone in ("Etc/UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata"):
+        for value in (dt.datetime(2026, 1, 1, 0, 30, 0, 5), dt.datetime(2026, 7, 1, 23, 59, 59),
+                      dt.datetime(2026, 3, 29, 2, 30, fold=1)):
+            local = value.replace(tzinfo=ZoneInfo(zone))
+            expected = local.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+            assert drf_datetime(local) == expected
     assert drf_date(dt.date(2024, 2, 29)) == "2024-02-29"
     assert drf_decimal(Decimal("1.5"), 2) == "1.50" and drf_decimal(Decimal("0"), 2) == "0.00"
 
