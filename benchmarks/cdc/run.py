@@ -68,6 +68,54 @@ class GcPauses:
         self.pauses = []
 
 
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def cpu_seconds(root_pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU seconds of each named process and its live children (a Postgres
+    postmaster's backends, walsenders and writers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    roots = set(root_pids.values())
+    totals = {}
+    for name, root in root_pids.items():
+        total, stack = 0.0, [root]
+        while stack:
+            pid = stack.pop()
+            if (fields := _stat(pid)) is not None:
+                total += (int(fields[11]) + int(fields[12])) / tick
+            stack.extend(c for c in children.get(pid, []) if c not in roots)   # named separately
+        totals[name] = total
+    return totals
+
+
+def threads_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds per thread name of a process (JVM threads carry their Java names, truncated)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return totals
+
+
+def thread_cpu_seconds(native_id: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for a CPU) of one thread of this process."""
+    on_cpu, waiting, _ = Path(f"/proc/self/task/{native_id}/schedstat").read_text().split()
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+
 def relay_samples(relay: RelayProcess) -> dict:
     with urllib.request.urlopen(relay.url + "/metrics", timeout=5) as response:
         text = response.read().decode()
@@ -179,11 +227,16 @@ def main() -> None:
                 converted[key] = (envelope["source"]["ts_ms"] / 1000, envelope["ts_ms"] / 1000)
             consumer.close()
 
+        listen_topic = connector.topic_for("listening_listenevent")
+        listen_applied = [0]   # listen events in committed batches (relay re-sends may count twice)
+
         def on_applied(_result, events) -> None:
             now = time.time()
             for event in events:
                 if event.topic == genre_topic and event.key:
                     applied[event.key["id"]] = now
+                elif event.topic == listen_topic and not event.is_tombstone:
+                    listen_applied[0] += 1
 
         runner = ConsumerRunner(TopicMap.mirror(connector.topic_prefix, connector.data_tables), target,
                                 group_id=f"bench-{uuid.uuid4().hex[:6]}", bootstrap_servers=broker.bootstrap,
@@ -232,6 +285,12 @@ def main() -> None:
 
         # --- throughput: bulk write -> rows applied
         print(f"throughput: {args.rows} listen-event rows in transactions of {args.tx_rows}", flush=True)
+        processes = {"relay (JVM + Python)": relay.process.pid, "Tansu": broker.process.pid,
+                     "Postgres (source + target)": int((home / "pg" / "data" / "postmaster.pid").read_text().split()[0]),
+                     "this process (consumers)": os.getpid()}
+        cpu_before = cpu_seconds(processes)
+        runner_cpu_before = thread_cpu_seconds(background.thread.native_id)
+        relay_threads_before = threads_cpu_seconds(relay.process.pid)
         delivered_before = relay.status()["events_delivered"]
         relay_before, consumer_before = relay_busy(relay), consumer_busy(runner.name)
         relay_done: list[float] = []
@@ -255,8 +314,16 @@ def main() -> None:
         def target_rows() -> int:
             with psycopg.connect(target_url) as conn:
                 return conn.execute("SELECT count(*) FROM listening_listenevent").fetchone()[0]
-        wait_until(lambda: target_rows() >= args.rows + args.warmup_rows + 1, 600, 0.05, "bulk rows applied")
+        # Count in the runner's callback and ask the target only then: a count(*) every few ms would
+        # compete with the apply it measures.
+        expected = args.rows + args.warmup_rows + 1
+        wait_until(lambda: listen_applied[0] >= expected and target_rows() >= expected, 600, 0.01, "bulk rows applied")
         done = time.time()
+        cpu_after = cpu_seconds(processes)
+        runner_cpu, runner_queued = (a - b for a, b in zip(thread_cpu_seconds(background.thread.native_id),
+                                                            runner_cpu_before))
+        relay_threads = threads_cpu_seconds(relay.process.pid)
+        relay_threads = {n: c - relay_threads_before.get(n, 0.0) for n, c in relay_threads.items()}
         relay_after, consumer_after = relay_busy(relay), consumer_busy(runner.name)
         assert table_checksum(source_url, "listening_listenevent") == table_checksum(target_url, "listening_listenevent")
         stop.set()
@@ -309,6 +376,12 @@ def main() -> None:
             print(f"    consumer: {applied_batches:.0f} batches of ~{args.rows / max(applied_batches, 1):,.0f} events; "
                   f"decode + apply + commit {applying:.2f} s (busy {100 * applying / window:.0f} %) -> "
                   f"{args.rows / applying:,.0f} rows/s while applying")
+        print("    CPU during the bulk window (2 cores = 200 %): " + ", ".join(
+            f"{name} {100 * (cpu_after[name] - cpu_before[name]) / window:.0f} %" for name in processes)
+              + f"; the runner's thread: on a CPU {100 * runner_cpu / window:.0f} %, runnable but waiting for a CPU "
+              f"{100 * runner_queued / window:.0f} % of the window")
+        busiest = sorted(relay_threads.items(), key=lambda item: -item[1])[:6]
+        print("    relay threads: " + ", ".join(f"{name} {100 * cpu / window:.0f} %" for name, cpu in busiest))
         print("  source and target checksums of listening_listenevent match")
     finally:
         if runner is not None:

@@ -32,7 +32,12 @@ log = logging.getLogger("cdc.consumer")
 
 def consumer_config(bootstrap_servers: str, group_id: str, **overrides) -> dict:
     """librdkafka settings measured on this machine (../shared/design.md): defaults give a 23 s
-    group join and 250 ms p50; these give ~3 s and ~5 ms."""
+    group join and 250 ms p50; these give ~3 s and ~5-15 ms.
+
+    fetch.wait.max.ms: Tansu answers a waiting fetch soon after data arrives, but every fetch costs
+    it work per partition; an idle consumer of 68 partitions cost Tansu ~45-60 % of a core at 5 ms
+    and ~25 % at 25 ms with the same p50 (benchmarks/cdc/fetch_probe.py, ADR 0003). 20 ms keeps
+    the broker's CPU for the pipeline on a small machine."""
     config = {
         "bootstrap.servers": bootstrap_servers,
         "group.id": group_id,
@@ -42,7 +47,7 @@ def consumer_config(bootstrap_servers: str, group_id: str, **overrides) -> dict:
         "auto.offset.reset": "earliest",
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 500,
-        "fetch.wait.max.ms": 5,
+        "fetch.wait.max.ms": 20,
         "fetch.min.bytes": 1,
         "queued.max.messages.kbytes": 256 * 1024,
         "topic.metadata.refresh.interval.ms": 2000,

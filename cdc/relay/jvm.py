@@ -4,6 +4,7 @@
 closes the engine cleanly (offsets flushed, slot released) instead of the JVM exiting under it."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jpype
@@ -37,6 +38,7 @@ def start_jvm(max_heap: str = "1g") -> None:
         "-XX:CICompilerCount=2",
         "-XX:ParallelGCThreads=2",
         "-XX:ConcGCThreads=1",
+        *os.environ.get("CDC_JVM_OPTIONS", "").split(),
         classpath=classpath,
         convertStrings=True,
     )
