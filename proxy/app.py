@@ -5,6 +5,7 @@ are served by the admin app.
 This module is the hot path: plain ASGI, no framework, no per-request allocation it can avoid."""
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from typing import Optional
@@ -203,6 +204,11 @@ class ProxyApp:
         self.reloader.start(watch=settings.watch)
         self.upstreams.start_probes()
         self.loop_monitor.start()
+        # Everything imported and built so far lives as long as the process: out of the collector's
+        # sight, a full collection scans only what requests allocate (it scanned the whole heap,
+        # tens of ms each, measured by proxy_gc_pause_seconds under shadow load).
+        gc.collect()
+        gc.freeze()
         log.info("proxy started", extra={"routes_file": str(settings.routes_file), "port": settings.port})
 
     async def shutdown(self) -> None:

@@ -44,6 +44,7 @@ class ProxySettings(BaseSettings):
     shadow_queue: int = 256  # mirrored requests waiting in the worker; beyond, the worker stops reading
     shadow_backlog_bytes: int = 8 * 1024 * 1024  # unread bytes towards the worker; beyond, mirrors are dropped
     shadow_nice: int = Field(10, ge=0, le=19, description="scheduling niceness added to the shadow worker")
+    shadow_sched_idle: bool = True  # Linux SCHED_IDLE for the shadow worker: it runs on otherwise idle CPU only
     shadow_max_body_bytes: int = 1024 * 1024  # responses above are not compared (recorded as skipped)
     compare_workers: int = 0  # extra processes for DeepDiff under the shadow worker; 0 = in the worker's loop
     noise_min_hits: int = 1  # legacy-vs-legacy differences needed before a field counts as noise

@@ -179,7 +179,7 @@ async def _terminate(processes: list[asyncio.subprocess.Process]) -> None:
 
 
 SHADOW_SETTINGS = {"data_dir", "shadow_log", "noise_min_hits", "compare_workers", "shadow_max_inflight",
-                   "shadow_queue", "shadow_nice", "shadow_max_body_bytes", "health_interval", "log_level",
+                   "shadow_queue", "shadow_nice", "shadow_sched_idle", "shadow_max_body_bytes", "health_interval", "log_level",
                    "run_dir"}
 
 

@@ -202,6 +202,9 @@ def start_proxy(tmp_path):
             "PROXY_DATA_DIR": str(data_dir), "PROXY_ADMIN_TOKEN": ADMIN_TOKEN, "PROXY_HEALTH_INTERVAL": "1",
             # several serving processes, as in production (the machine's CPU count may be 1)
             "PROXY_WORKERS": str(WORKERS),
+            # On a machine busy with other work a SCHED_IDLE shadow worker may wait for minutes;
+            # these tests are about what it does, not when.
+            "PROXY_SHADOW_SCHED_IDLE": "false",
             **(extra_env or {}),
         }
         process = _start(f"proxy-{len(started)}", ["-m", "proxy"], env, tmp_path)
