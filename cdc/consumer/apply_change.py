@@ -232,7 +232,7 @@ class ChangeApplier:
         # executemany needs one column set per statement; a schema change mid-batch splits it.
         groups: dict[tuple[str, ...], list[dict]] = {}
         for change in changes:
-            groups.setdefault(tuple(sorted(change.row)), []).append(change.row)
+            groups.setdefault(tuple(change.row), []).append(change.row)
         raw = _psycopg_connection(conn)
         for columns, rows in groups.items():
             updates = [c for c in columns if c not in bound.key]
