@@ -5,7 +5,8 @@ requests/s and p50/p99 latency from wrk for
 - track detail              /api/v1/tracks/<random id>/
 - artist albums             /api/v1/artists/<random id>/albums/
 
-Both sides get the same database cluster, data, machine and wrk settings. Worker counts (printed
+Both sides get the same database cluster, data, machine and wrk settings, and are measured one
+right after the other for each request (both servers up, the idle one uses no CPU). Worker counts (printed
 with the figures) are each side's best on this 2-core machine, measured with --sweep 1,2,3,4
 (docs/catalog.md has the sweeps): the monolith as its Dockerfile runs it, gunicorn gthread with
 4 workers x 4 threads (3 and 4 workers were within noise of each other and ahead of 1 and 2), the
@@ -174,10 +175,22 @@ def main() -> None:
     if args.sweep:
         sweep(measure, [int(n) for n in args.sweep.split(",")], args.sweep_duration, [name for name, _, _ in scenarios])
     else:
-        results = {}
-        for side, workers in (("monolith", args.monolith_workers), ("catalog", args.catalog_workers)):
-            for name, found in measure(side, workers, args.duration).items():
-                results[(side, name)] = found
+        # Both sides up at once (an idle side uses no CPU) and measured scenario by scenario, one
+        # right after the other: a change in the machine's load during the run then hits both
+        # sides of a comparison alike, instead of only the side measured second.
+        servers = {}
+        try:
+            servers["monolith"] = processes.start_monolith(monolith_db, logs, workers=args.monolith_workers,
+                                                           threads=args.monolith_threads)
+            servers["catalog"] = processes.start_catalog(catalog_db, logs, workers=args.catalog_workers)
+            results = {}
+            for name, path, script in scenarios:
+                for side, server in servers.items():
+                    wrk(server.url + path, 3, args.connections, script)            # warm-up (caches, pools)
+                    results[(side, name)] = wrk(server.url + path, args.duration, args.connections, script)
+        finally:
+            for server in servers.values():
+                server.stop()
         report(args, results, [name for name, _, _ in scenarios])
     if args.stop_cluster:
         pg.stop()
