@@ -155,7 +155,7 @@ class Supervisor:
 
     async def _stop(self) -> None:
         log.info("proxy stopping", extra={"serving_processes": len(self.workers)})
-        self.sock.close()  # new connections are refused from here; serving processes finish theirs
+        self.sock.close()  # our copy; each serving process stops accepting on its own as it shuts down
         await _terminate(list(self.workers.values()))
         if self.shadow is not None:
             await _terminate([self.shadow])
