@@ -279,6 +279,7 @@ def setup_source_command(ctx: Context):
 @click.pass_obj
 def drop_slot_command(ctx: Context, slot, yes):
     """Drop a replication slot left behind (it holds WAL forever). Stop its relay first."""
+    from cdc.connector_config import remove_offsets_files
     from cdc.source_setup import drop_slot, slot_info
 
     info = slot_info(ctx.database, slot)
@@ -288,7 +289,8 @@ def drop_slot_command(ctx: Context, slot, yes):
     if not yes:
         raise click.ClickException("not dropped: pass --yes")
     drop_slot(ctx.database, slot)
-    console.print(f"slot {slot} dropped")
+    remove_offsets_files(ctx.settings.state_dir, slot)
+    console.print(f"slot {slot} dropped (and the relay's offsets files for it)")
 
 
 @main.command()

@@ -135,6 +135,16 @@ class ConnectorConfig:
         return props
 
 
+def remove_offsets_files(state_dir: Path, slot: str) -> int:
+    """Delete a slot's offsets files (every epoch): without its slot they describe nothing, and a
+    new slot of the same name must not resume from them."""
+    removed = 0
+    for path in (state_dir / "offsets").glob(f"{slot}.*.dat"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def database_properties(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     return {

@@ -138,6 +138,8 @@ class RelayProcess:
 def running_relay(*, source_url: str, bootstrap: str, port: int, slot: str, log_file: Path,
                   **options) -> Iterator[RelayProcess]:
     """A ready relay with its own slot and publication (both named `slot`), dropped afterwards."""
+    from cdc.connector_config import remove_offsets_files
+    from cdc.settings import CdcSettings
     from cdc.source_setup import drop_publication, drop_slot
 
     relay = RelayProcess(source_url=source_url, bootstrap=bootstrap, port=port, slot=slot, publication=slot,
@@ -150,6 +152,7 @@ def running_relay(*, source_url: str, bootstrap: str, port: int, slot: str, log_
         relay.stop()
         drop_slot(source_url, slot)
         drop_publication(source_url, slot)
+        remove_offsets_files(CdcSettings().state_dir, slot)
 
 
 def seed_listener(url: str, name: str) -> tuple[int, int]:

@@ -34,9 +34,9 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 from sqlalchemy import create_engine  # noqa: E402
 
 from cdc.broker import EmbeddedBroker  # noqa: E402
-from cdc.connector_config import ConnectorConfig  # noqa: E402
+from cdc.connector_config import ConnectorConfig, remove_offsets_files  # noqa: E402
 from cdc.consumer import ConsumerRunner, TopicMap, consumer_config  # noqa: E402
-from cdc.settings import DEFAULT_CONNECTOR_FILE  # noqa: E402
+from cdc.settings import DEFAULT_CONNECTOR_FILE, CdcSettings  # noqa: E402
 from cdc.source_setup import drop_slot  # noqa: E402
 from cdc.testing import RelayProcess, mirror_tables, seed_listener, table_checksum, wait_until  # noqa: E402
 from stack.postgres_cluster import PostgresCluster  # noqa: E402
@@ -392,6 +392,7 @@ def main() -> None:
             drop_slot(cluster.url("vobemusic"), slot)
         except Exception:
             pass
+        remove_offsets_files(CdcSettings().state_dir, slot)
         broker.stop()
         cluster.stop("immediate")
         if not args.keep:
