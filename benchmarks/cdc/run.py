@@ -167,6 +167,8 @@ def main() -> None:
     parser.add_argument("--broker-check-secs", default="1",
                         help="the relay's broker/slot check interval (CDC_BROKER_CHECK_SECS; tests use 1, the stack 2)")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder for inspection")
+    parser.add_argument("--keep-gc-threshold", action="store_true",
+                        help="leave the collector's threshold alone (the runner raises it by default)")
     args = parser.parse_args()
     gc_pauses = GcPauses()
 
@@ -240,7 +242,7 @@ def main() -> None:
 
         runner = ConsumerRunner(TopicMap.mirror(connector.topic_prefix, connector.data_tables), target,
                                 group_id=f"bench-{uuid.uuid4().hex[:6]}", bootstrap_servers=broker.bootstrap,
-                                on_applied=on_applied)
+                                on_applied=on_applied, **({"gc_threshold": None} if args.keep_gc_threshold else {}))
         raw = threading.Thread(target=raw_consumer, daemon=True)
         raw.start()
         background = runner.start_background()
@@ -291,8 +293,10 @@ def main() -> None:
         cpu_before = cpu_seconds(processes)
         runner_cpu_before = thread_cpu_seconds(background.thread.native_id)
         relay_threads_before = threads_cpu_seconds(relay.process.pid)
+        own_threads_before = threads_cpu_seconds(os.getpid())
         delivered_before = relay.status()["events_delivered"]
         relay_before, consumer_before = relay_busy(relay), consumer_busy(runner.name)
+        gc_pauses.reset()
         relay_done: list[float] = []
 
         def watch_relay() -> None:
@@ -319,10 +323,13 @@ def main() -> None:
         expected = args.rows + args.warmup_rows + 1
         wait_until(lambda: listen_applied[0] >= expected and target_rows() >= expected, 600, 0.01, "bulk rows applied")
         done = time.time()
+        bulk_gc = list(gc_pauses.pauses)
         cpu_after = cpu_seconds(processes)
         runner_cpu, runner_queued = (a - b for a, b in zip(thread_cpu_seconds(background.thread.native_id),
                                                             runner_cpu_before))
         relay_threads = threads_cpu_seconds(relay.process.pid)
+        own_threads = threads_cpu_seconds(os.getpid())
+        own_threads = {n: c - own_threads_before.get(n, 0.0) for n, c in own_threads.items()}
         relay_threads = {n: c - relay_threads_before.get(n, 0.0) for n, c in relay_threads.items()}
         relay_after, consumer_after = relay_busy(relay), consumer_busy(runner.name)
         assert table_checksum(source_url, "listening_listenevent") == table_checksum(target_url, "listening_listenevent")
@@ -380,8 +387,18 @@ def main() -> None:
             f"{name} {100 * (cpu_after[name] - cpu_before[name]) / window:.0f} %" for name in processes)
               + f"; the runner's thread: on a CPU {100 * runner_cpu / window:.0f} %, runnable but waiting for a CPU "
               f"{100 * runner_queued / window:.0f} % of the window")
+        per_event = {name: 1e6 * (cpu_after[name] - cpu_before[name]) / args.rows for name in processes}
+        print(f"    CPU per event: whole pipeline {sum(per_event.values()):.0f} us (" + ", ".join(
+            f"{name} {us:.0f} us" for name, us in per_event.items())
+              + f"); the runner's thread alone {1e6 * runner_cpu / args.rows:.1f} us")
+        if bulk_gc:
+            print(f"    garbage collections in this process during the bulk window: {len(bulk_gc)}, "
+                  f"total {sum(bulk_gc) * 1000:.0f} ms, longest {max(bulk_gc) * 1000:.1f} ms")
         busiest = sorted(relay_threads.items(), key=lambda item: -item[1])[:6]
         print("    relay threads: " + ", ".join(f"{name} {100 * cpu / window:.0f} %" for name, cpu in busiest))
+        # librdkafka's threads (rdk:...) fetch and parse for the runner; the raw consumer's are idle here.
+        busiest = sorted(own_threads.items(), key=lambda item: -item[1])[:6]
+        print("    this process's threads: " + ", ".join(f"{name} {100 * cpu / window:.0f} %" for name, cpu in busiest))
         print("  source and target checksums of listening_listenevent match")
     finally:
         if runner is not None:
