@@ -16,6 +16,7 @@ from proxy.canary import jwt_subject
 from proxy.compare import ResponseSnapshot
 from proxy.comparison_pool import ComparisonPool
 from proxy.forwarding import Forwarder, RequestBody, UpstreamFailure
+from proxy.mirror_client import MirrorClient, TooLarge
 from proxy.route_table import SAFE_METHODS, Route
 from proxy.shadow_recorder import ShadowRecorder
 from proxy.upstreams import Upstream
@@ -124,6 +125,31 @@ class ShadowRunner:
         self.recorder.record(record)
 
     async def _fetch(self, upstream: Upstream, request: MirroredRequest, headers: list, timeout: float):
+        if upstream.base_url.scheme == "http":
+            return await self._fetch_plain(upstream, request, headers, timeout)
+        return await self._fetch_aiohttp(upstream, request, headers, timeout)
+
+    async def _fetch_plain(self, upstream: Upstream, request: MirroredRequest, headers: list, timeout: float):
+        """Through the upstream's MirrorClient (created with it, closed with it)."""
+        client = upstream.mirror_client
+        if client is None:
+            client = upstream.mirror_client = MirrorClient.for_upstream(upstream)
+        started = time.perf_counter()
+        try:
+            status, raw_headers, body = await client.fetch(
+                request.method, request.raw_path, request.query_string, headers, request.body, timeout,
+                self.max_body_bytes)
+        except UpstreamFailure as failure:
+            self.forwarder.metrics.upstream_errors.labels(upstream.name, failure.kind).inc()
+            return failure
+        except TooLarge:
+            return "too_large"
+        if status in upstream.failure_statuses:
+            self.forwarder.metrics.upstream_errors.labels(upstream.name, "status").inc()
+        return ResponseSnapshot.from_raw(status, raw_headers, body), (time.perf_counter() - started) * 1000
+
+    async def _fetch_aiohttp(self, upstream: Upstream, request: MirroredRequest, headers: list, timeout: float):
+        """https upstreams: aiohttp's client, as the serving processes use it."""
         started = time.perf_counter()
         try:
             response = await self.forwarder.open(upstream, request.method, request.scope, headers,

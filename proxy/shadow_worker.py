@@ -41,6 +41,7 @@ from proxy.upstreams import UpstreamPool
 
 log = logging.getLogger("proxy.shadow")
 DRAIN_SECONDS = 5.0
+GAUGE_SECONDS = 0.5  # queue and in-flight gauges are sampled, not set on every mirror
 
 
 class ShadowWorker:
@@ -64,6 +65,7 @@ class ShadowWorker:
     async def serve(self) -> None:
         settings = self.settings
         consumers = [asyncio.create_task(self._consume()) for _ in range(max(1, settings.shadow_max_inflight))]
+        consumers.append(asyncio.create_task(self._sample_gauges()))
         for path in (settings.shadow_data_socket, settings.shadow_control_socket):
             path.unlink(missing_ok=True)
         data_server = await asyncio.start_unix_server(self._on_data, path=str(settings.shadow_data_socket))
@@ -107,7 +109,6 @@ class ShadowWorker:
             if kind == "mirror":
                 # full: stop reading, the serving process drops instead of queueing more
                 await self.queue.put((table, message))
-                self.metrics.shadow_queued.set(self.queue.qsize())
             elif kind == "table":
                 _, text, source = message
                 table = await self._table(text, source) or table
@@ -137,17 +138,22 @@ class ShadowWorker:
     async def _consume(self) -> None:
         while True:
             table, message = await self.queue.get()
-            self.metrics.shadow_queued.set(self.queue.qsize())
             self.inflight += 1
-            self.metrics.shadow_inflight.set(self.inflight)
             try:
                 await self._exchange(table, MirroredRequest.from_frame(message))
             except Exception:
                 log.exception("shadow exchange crashed")
             finally:
                 self.inflight -= 1
-                self.metrics.shadow_inflight.set(self.inflight)
                 self.queue.task_done()
+
+    async def _sample_gauges(self) -> None:
+        # Each gauge write is a locked write to a multiprocess file: four per mirror were
+        # measurable; a scrape every few seconds needs a fresh sample, not every change.
+        while True:
+            self.metrics.shadow_queued.set(self.queue.qsize())
+            self.metrics.shadow_inflight.set(self.inflight)
+            await asyncio.sleep(GAUGE_SECONDS)
 
     async def _exchange(self, table: Optional[RouteTable], request: MirroredRequest) -> None:
         route = table.route(request.route) if table else None

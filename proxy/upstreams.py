@@ -43,6 +43,7 @@ class Upstream:
         self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=spec.connect_timeout,
                                              sock_read=spec.read_timeout)
         self.session: Optional[aiohttp.ClientSession] = None
+        self.mirror_client = None  # the shadow worker's client for mirrors (proxy/mirror_client.py), made on first use
         self.breaker: Optional[CircuitBreaker] = None
         if spec.breaker:
             self.breaker = CircuitBreaker(
@@ -98,6 +99,8 @@ class Upstream:
             self.health_detail = f"{type(exc).__name__}: {exc}"[:200]
 
     async def close(self) -> None:
+        if self.mirror_client is not None:
+            self.mirror_client.close()
         if self.session is not None:
             await self.session.close()
 

@@ -363,6 +363,12 @@ def main() -> None:
         for name, groups in cores.items():
             print(f"  {name:<16} " + ", ".join(f"{group} {value:.2f}" for group, value in groups.items())
                   + f"; all listed {sum(groups.values()):.2f}")
+        print("CPU per request at the fixed rate (us): serving processes per request / shadow worker per "
+              "mirrored request")
+        for name in variants:
+            rate, sample = fixed[name]["sent_rate"], PROXIES[name][1]
+            shadow = cores[name].get("shadow worker", 0.0) * 1e6 / (rate * sample) if PROXIES[name][0] == "shadow" else 0
+            print(f"  {name:<16} {cores[name].get('proxy serving', 0.0) * 1e6 / rate:>5.0f} / {shadow:>5.0f}")
         print("\nmax throughput (wrk -t2 -c16)")
         peak, cpu = {}, {}
         for name, url in targets.items():
