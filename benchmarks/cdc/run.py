@@ -167,8 +167,6 @@ def main() -> None:
     parser.add_argument("--broker-check-secs", default="1",
                         help="the relay's broker/slot check interval (CDC_BROKER_CHECK_SECS; tests use 1, the stack 2)")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder for inspection")
-    parser.add_argument("--keep-gc-threshold", action="store_true",
-                        help="leave the collector's threshold alone (the runner raises it by default)")
     args = parser.parse_args()
     gc_pauses = GcPauses()
 
@@ -242,7 +240,7 @@ def main() -> None:
 
         runner = ConsumerRunner(TopicMap.mirror(connector.topic_prefix, connector.data_tables), target,
                                 group_id=f"bench-{uuid.uuid4().hex[:6]}", bootstrap_servers=broker.bootstrap,
-                                on_applied=on_applied, **({"gc_threshold": None} if args.keep_gc_threshold else {}))
+                                on_applied=on_applied)
         raw = threading.Thread(target=raw_consumer, daemon=True)
         raw.start()
         background = runner.start_background()

@@ -3,12 +3,11 @@ upsert by key, delete on op=d, and skip any event older (by source LSN) than wha
 reflects. Replays after a crash, duplicates from relay retries and old stream events replayed after
 a re-snapshot are therefore harmless.
 
-Within a batch only the newest event per row is written. On a psycopg 3 connection, a table's
-COPY-size share of a batch is COPYed into a session-local stage and applied by one statement that
-checks positions, upserts, deletes and records positions (copy_merge.py); then the progress row,
-in the same transaction. Small batches, other drivers and tables with JSON columns take one SELECT
-of the rows' positions, SQLAlchemy's executemany upsert (insertmanyvalues), one DELETE and one
-position upsert."""
+Per batch and target table: one SELECT of the rows' positions, the upsert, one DELETE, one position
+upsert; then the progress row. Within a batch only the newest event per row is written. On a
+psycopg 3 connection the upserts go through COPY into a session-local staging table and one
+INSERT .. SELECT .. ON CONFLICT DO UPDATE (several times faster than multi-row VALUES); other
+drivers, and tables with JSON columns, use SQLAlchemy's executemany (insertmanyvalues)."""
 from __future__ import annotations
 
 import logging
@@ -16,16 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import psycopg
-from sqlalchemy import delete, func, select, tuple_
+from psycopg import sql as psql
+from sqlalchemy import JSON, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from cdc.consumer.bookkeeping import consumer_progress, ensure_tables, row_position
-from cdc.consumer.copy_merge import copy_merge
 from cdc.consumer.envelope import ChangeEvent, PoisonEvent
-from cdc.consumer.mapping import BoundMapping, TopicMap, bind, event_values, row_key_text
+from cdc.consumer.mapping import BoundMapping, TopicMap, bind, event_row, row_key_text
 
 log = logging.getLogger("cdc.consumer.apply")
 
@@ -40,13 +39,8 @@ class _Change:
     key: tuple
     key_text: str
     op: str
-    columns: tuple[str, ...]     # target columns of `values`
-    values: list[Any]            # converted values in column order (COPY writes them as they are)
+    row: dict[str, Any]
     event: ChangeEvent
-
-    @property
-    def row(self) -> dict[str, Any]:
-        return dict(zip(self.columns, self.values))
 
 
 @dataclass
@@ -171,12 +165,12 @@ class ChangeApplier:
                 result.unmapped += 1
                 continue
             try:
-                columns, values = event_values(bound, event)
-                key = tuple([values[i] for i in bound.key_indexes(columns)])
+                row = event_row(bound, event)
+                key = bound.key_of(row)
             except PoisonEvent as poison:
                 result.poison.append((event, poison))
                 continue
-            change = _Change(bound, key, row_key_text(key), event.op, columns, values, event)
+            change = _Change(bound, key, row_key_text(key), event.op, row, event)
             order = (event.lsn if event.lsn is not None else -1, index)
             slot = (bound.name, change.key_text)
             previous = newest.get(slot)
@@ -188,50 +182,33 @@ class ChangeApplier:
         by_table: dict[str, list[_Change]] = {}
         for change in changes:
             by_table.setdefault(change.bound.name, []).append(change)
-        raw = _psycopg_connection(conn)
-        staged: set[str] = set()      # stage tables already filled in this transaction
         for name, items in by_table.items():
             bound = items[0].bound
-            if raw is not None and len(items) >= COPY_THRESHOLD:
-                groups: dict[tuple[str, ...], list[_Change]] = {}
-                for change in items:
-                    groups.setdefault(change.columns, []).append(change)
-                if all(bound.copyable(columns) for columns in groups):
-                    for columns, group in groups.items():
-                        fresh = copy_merge(raw, bound, columns, group, staged)
-                        result.applied += fresh
-                        result.skipped_older += len(group) - fresh
-                    continue
-            self._write_statements(conn, raw, name, bound, items, result)
-
-    def _write_statements(self, conn: Connection, raw: psycopg.Connection | None, name: str, bound: BoundMapping,
-                          items: list[_Change], result: ApplyResult) -> None:
-        """Small batches, other drivers, tables with JSON columns: look positions up, then one
-        statement each for upserts, deletes and positions."""
-        known = self._known_positions(conn, name, [c.key_text for c in items])
-        fresh = []
-        for change in items:
-            applied_lsn = known.get(change.key_text)
-            lsn = change.event.lsn
-            if applied_lsn is not None and lsn is not None and lsn < applied_lsn:
-                result.skipped_older += 1
-            else:
-                fresh.append(change)
-        self._upsert(conn, bound, [c for c in fresh if c.op != "d"])
-        self._delete(conn, bound, [c for c in fresh if c.op == "d"])
-        positioned = [c for c in fresh if c.event.lsn is not None]
-        if raw is not None and len(positioned) >= COPY_THRESHOLD:
-            self._copy_positions(raw, name, positioned)
-        elif positioned:
-            stmt = pg_insert(row_position)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[row_position.c.target_table, row_position.c.row_key],
-                    set_={"lsn": stmt.excluded.lsn, "deleted": stmt.excluded.deleted},
-                    where=row_position.c.lsn <= stmt.excluded.lsn),
-                [{"target_table": name, "row_key": c.key_text, "lsn": c.event.lsn, "deleted": c.op == "d"}
-                 for c in positioned])
-        result.applied += len(fresh)
+            known = self._known_positions(conn, name, [c.key_text for c in items])
+            fresh = []
+            for change in items:
+                applied_lsn = known.get(change.key_text)
+                lsn = change.event.lsn
+                if applied_lsn is not None and lsn is not None and lsn < applied_lsn:
+                    result.skipped_older += 1
+                else:
+                    fresh.append(change)
+            self._upsert(conn, bound, [c for c in fresh if c.op != "d"])
+            self._delete(conn, bound, [c for c in fresh if c.op == "d"])
+            positioned = [c for c in fresh if c.event.lsn is not None]
+            raw = _psycopg_connection(conn)
+            if raw is not None and len(positioned) >= COPY_THRESHOLD:
+                self._copy_positions(raw, name, positioned)
+            elif positioned:
+                stmt = pg_insert(row_position)
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[row_position.c.target_table, row_position.c.row_key],
+                        set_={"lsn": stmt.excluded.lsn, "deleted": stmt.excluded.deleted},
+                        where=row_position.c.lsn <= stmt.excluded.lsn),
+                    [{"target_table": name, "row_key": c.key_text, "lsn": c.event.lsn, "deleted": c.op == "d"}
+                     for c in positioned])
+            result.applied += len(fresh)
 
     @staticmethod
     def _known_positions(conn: Connection, name: str, keys: list[str]) -> dict[str, int]:
@@ -255,14 +232,39 @@ class ChangeApplier:
         # executemany needs one column set per statement; a schema change mid-batch splits it.
         groups: dict[tuple[str, ...], list[dict]] = {}
         for change in changes:
-            groups.setdefault(change.columns, []).append(change.row)
+            groups.setdefault(tuple(change.row), []).append(change.row)
+        raw = _psycopg_connection(conn)
         for columns, rows in groups.items():
             updates = [c for c in columns if c not in bound.key]
+            if (raw is not None and len(rows) >= COPY_THRESHOLD
+                    and not any(isinstance(bound.table.c[c].type, JSON) for c in columns)):
+                self._copy_upsert(raw, bound, columns, updates, rows)
+                continue
             stmt = pg_insert(bound.table)
             set_ = {c: stmt.excluded[c] for c in updates}
             stmt = (stmt.on_conflict_do_update(index_elements=bound.key, set_=set_) if set_
                     else stmt.on_conflict_do_nothing(index_elements=bound.key))
             conn.execute(stmt, rows)
+
+    @staticmethod
+    def _copy_upsert(raw: psycopg.Connection, bound: BoundMapping, columns, updates, rows) -> None:
+        table = bound.table
+        target = psql.Identifier(*([table.schema] if table.schema else []), table.name)
+        stage = psql.Identifier(f"_cdc_stage_{table.name}"[:63])
+        cols = psql.SQL(", ").join(psql.Identifier(c) for c in columns)
+        conflict = psql.SQL(", ").join(psql.Identifier(k) for k in bound.key)
+        with raw.cursor() as cur:
+            # No constraints on the stage (CTAS copies none): rows may omit target columns.
+            cur.execute(psql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} AS SELECT * FROM {} WITH NO DATA").format(stage, target))
+            cur.execute(psql.SQL("TRUNCATE {}").format(stage))
+            with cur.copy(psql.SQL("COPY {} ({}) FROM STDIN").format(stage, cols)) as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+            action = (psql.SQL("DO UPDATE SET {}").format(psql.SQL(", ").join(
+                psql.SQL("{0} = EXCLUDED.{0}").format(psql.Identifier(c)) for c in updates))
+                if updates else psql.SQL("DO NOTHING"))
+            cur.execute(psql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}").format(
+                target, cols, cols, stage, conflict, action))
 
     @staticmethod
     def _copy_positions(raw: psycopg.Connection, name: str, changes: list[_Change]) -> None:

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
-from sqlalchemy import JSON, MetaData, Table
+from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Engine
 
 from cdc.consumer.envelope import ChangeEvent, PoisonEvent
@@ -91,9 +91,6 @@ class BoundMapping:
             self._columns[column.name] = (column.name, converter_for(column.type))
         self._ignored_logged: set[str] = set()
         self._plans: dict[tuple[str, ...], Any] = {}
-        self._value_plans: dict[tuple[str, ...], Any] = {}
-        self._key_indexes: dict[tuple[str, ...], tuple[int, ...]] = {}
-        self._copyable: dict[tuple[str, ...], bool] = {}
 
     def target_row(self, source_row: dict[str, Any]) -> dict[str, Any]:
         """Rename, drop, convert: the source row as values for the target table's columns."""
@@ -130,53 +127,6 @@ class BoundMapping:
                         raise PoisonEvent("bad-value", f"{name}={value!r}: {exc}") from exc
             return row
         return self._converted_each(source_row)
-
-    def target_values(self, source_row: dict[str, Any]) -> tuple[tuple[str, ...], list[Any]]:
-        """target_row as (target column names, values in that order): what COPY writes, without
-        building a dict per row. In the common case the values list is made from the source dict
-        in C and only the fields that need it are converted."""
-        mapping = self.mapping
-        if not mapping.rename and not mapping.exclude and mapping.transform is None:
-            names = tuple(source_row)
-            plan = self._value_plans.get(names)
-            if plan is None:
-                plan = self._plan(names)
-                if plan is not _PARTIAL:
-                    plan = [(names.index(name), name, converter) for name, converter in plan]
-                self._value_plans[names] = plan
-            if plan is not _PARTIAL:
-                values = list(source_row.values())
-                for index, name, converter in plan:
-                    value = values[index]
-                    if value is not None:
-                        try:
-                            values[index] = converter(value)
-                        except PoisonEvent:
-                            raise
-                        except (ValueError, TypeError, OverflowError) as exc:
-                            raise PoisonEvent("bad-value", f"{name}={value!r}: {exc}") from exc
-                return names, values
-        row = self.target_row(source_row)
-        return tuple(row), list(row.values())
-
-    def key_indexes(self, columns: tuple[str, ...]) -> tuple[int, ...]:
-        """Where the key columns sit in a target_values row with these columns."""
-        indexes = self._key_indexes.get(columns)
-        if indexes is None:
-            try:
-                indexes = self._key_indexes[columns] = tuple(columns.index(k) for k in self.key)
-            except ValueError:
-                missing = next(k for k in self.key if k not in columns)
-                raise PoisonEvent("missing-key-column", f"{self.name}.{missing}") from None
-        return indexes
-
-    def copyable(self, columns: tuple[str, ...]) -> bool:
-        """Whether rows with these columns can go through COPY (JSON values need binding as JSON)."""
-        known = self._copyable.get(columns)
-        if known is None:
-            known = self._copyable[columns] = not any(
-                isinstance(self.table.c[c].type, JSON) for c in columns)
-        return known
 
     def _plan(self, names: tuple[str, ...]):
         """The (field, converter) pairs to run on a copy, or _PARTIAL when some field is not a
@@ -236,10 +186,3 @@ def event_row(bound: BoundMapping, event: ChangeEvent) -> dict[str, Any]:
     if source is None:
         raise PoisonEvent("no-row-image", f"op={event.op}")
     return bound.target_row(source)
-
-
-def event_values(bound: BoundMapping, event: ChangeEvent) -> tuple[tuple[str, ...], list[Any]]:
-    source = event.before if event.op == "d" else event.after
-    if source is None:
-        raise PoisonEvent("no-row-image", f"op={event.op}")
-    return bound.target_values(source)

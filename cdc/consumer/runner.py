@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import threading
 import time
@@ -58,26 +57,6 @@ def consumer_config(bootstrap_servers: str, group_id: str, **overrides) -> dict:
     return config
 
 
-# A batch allocates about ten container objects per event (the decoded JSON, the event, its row)
-# that all die together when it is done. At the collector's default first threshold (700) a
-# 5,000-event batch triggered ~70 collections; the batch's live objects were rescanned in each and
-# promoted, which triggered full collections of the whole heap: 35-45 % of the consumer's Python
-# CPU in a decode + prepare probe (20.7 -> 14.3 us per event at 20,000). The objects hold no cycles,
-# so reference counting frees them anyway; the collector only has to run less often.
-GC_THRESHOLD = 20_000
-
-
-def raise_gc_threshold(threshold: int | None) -> None:
-    """Raise the collector's first threshold of this process to `threshold` (never lower it; None
-    leaves it alone). Process-wide: a service that tunes its collector itself passes None."""
-    if threshold is None:
-        return
-    first, *rest = gc.get_threshold()
-    if first < threshold:
-        gc.set_threshold(threshold, *rest)
-        log.info("garbage collector threshold raised for batch processing", extra={"from": first, "to": threshold})
-
-
 @dataclass
 class RunnerStatus:
     consumer: str
@@ -104,7 +83,7 @@ class ConsumerRunner:
                  batch_size: int = 5000, poll_timeout: float = 0.5, follow_heartbeats: bool = True,
                  epoch_check_secs: float = 5.0, consumer_overrides: dict | None = None,
                  on_applied: Callable[[ApplyResult, list[ChangeEvent]], None] | None = None,
-                 applier=None, gc_threshold: int | None = GC_THRESHOLD):
+                 applier=None):
         from cdc.settings import CdcSettings
 
         self.topic_map = topic_map
@@ -121,7 +100,6 @@ class ConsumerRunner:
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.on_applied = on_applied
-        self.gc_threshold = gc_threshold
         self.topics = list(topic_map.topics)
         if follow_heartbeats:
             # The heartbeat table's events keep "staleness" meaningful when the monolith is idle.
@@ -145,7 +123,6 @@ class ConsumerRunner:
     # -- the loop ----------------------------------------------------------------------------
     def run(self, stop: threading.Event | None = None) -> None:
         stop = stop or self._stop
-        raise_gc_threshold(self.gc_threshold)
         self.status.running = True
         try:
             while not stop.is_set():
