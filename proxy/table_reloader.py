@@ -105,6 +105,19 @@ class TableReloader:
             _, message = await self.reload("file-watch")
             if message == "applied":
                 await self.propagate(self.table.sha256)
+                return
+        # Our watcher may have seen the change before a sibling's did: catch them up too.
+        if self.table is not None and await asyncio.to_thread(self._siblings_behind, self.table.sha256):
+            await self.propagate(self.table.sha256)
+
+    def _siblings_behind(self, sha256: str) -> bool:
+        for state in self._siblings().values():
+            try:
+                if state.read_text() != sha256:
+                    return True
+            except FileNotFoundError:  # stopped meanwhile
+                continue
+        return False
 
     async def flip(self, name: str, mode: str, percent: Optional[float], who: str
                    ) -> tuple[RouteTable, RouteTable, dict]:
