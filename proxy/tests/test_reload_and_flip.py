@@ -1,11 +1,10 @@
 """Hot reload, SIGHUP, invalid files, audit, CLI, and flips under load without a failed request."""
-import asyncio
 import signal
 
-import aiohttp
 import httpx
 
 from proxy.tests.conftest import wait_for
+from proxy.tests.flip_load import flip_under_load
 
 
 def test_file_edit_is_hot_reloaded_and_audited(proxy):
@@ -66,32 +65,8 @@ def test_cli_lists_flips_validates_and_audits(proxy):
 
 
 def test_flip_and_roll_back_under_load_without_a_failed_request(proxy):
-    """Clients keep calling while the route goes legacy -> shadow -> canary -> new -> legacy, twice."""
-
-    async def load(stop: asyncio.Event, results: list):
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            while not stop.is_set():
-                async with session.get(proxy.url + "/api/v1/tracks/?page=1") as response:
-                    await response.read()
-                    results.append((response.status, response.headers.get("x-served-by")))
-
-    async def flips():
-        loop = asyncio.get_running_loop()
-        for mode, percent in [("shadow", None), ("canary", 50), ("new", None), ("legacy", None)] * 2:
-            await loop.run_in_executor(None, proxy.flip, "catalog-read", mode, percent)
-            await asyncio.sleep(0.3)
-
-    async def scenario():
-        stop, results = asyncio.Event(), []
-        clients = [asyncio.create_task(load(stop, results)) for _ in range(4)]
-        await asyncio.sleep(0.5)
-        await flips()
-        await asyncio.sleep(0.5)
-        stop.set()
-        await asyncio.gather(*clients)
-        return results
-
-    results = asyncio.run(scenario())
+    """Clients on kept-alive connections keep calling while the route flips and rolls back, twice."""
+    results, _ = flip_under_load(proxy, "catalog-read")
     assert len(results) > 50
     assert [r for r in results if r[0] != 200] == []
     assert {side for _, side in results} == {"legacy", "catalog"}

@@ -4,17 +4,16 @@ shadow report holds the mirrors of every process, and flips under load fail no r
 
 Fresh connections are how these tests reach different processes: the kernel gives each new
 connection to one of the processes accepting on the shared socket."""
-import asyncio
 import json
 import os
 import signal
 from pathlib import Path
 
-import aiohttp
 import httpx
 
 from proxy.route_file import write_atomically
 from proxy.tests.conftest import wait_for
+from proxy.tests.flip_load import flip_under_load
 
 WORKERS = 3
 MAX_ATTEMPTS = 400  # fresh connections tried before concluding a process is never reached
@@ -132,30 +131,8 @@ def test_flips_under_load_on_fresh_connections_fail_no_request(start_proxy, lega
     """Every request on a new connection, so the load reaches every serving process while the
     route goes legacy -> shadow -> canary -> new -> legacy, twice."""
     proxy = start_proxy(legacy, catalog, extra_env={"PROXY_WORKERS": str(WORKERS)})
-
-    async def load(stop: asyncio.Event, results: list):
-        connector = aiohttp.TCPConnector(force_close=True)
-        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
-            while not stop.is_set():
-                async with session.get(proxy.url + "/api/v1/tracks/?page=1") as response:
-                    await response.read()
-                    results.append((response.status, response.headers.get("x-served-by")))
-
-    async def scenario():
-        stop, results = asyncio.Event(), []
-        clients = [asyncio.create_task(load(stop, results)) for _ in range(4)]
-        loop = asyncio.get_running_loop()
-        await asyncio.sleep(0.5)
-        for mode, percent in [("shadow", None), ("canary", 50), ("new", None), ("legacy", None)] * 2:
-            flipped = await loop.run_in_executor(None, proxy.flip, "catalog-read", mode, percent)
-            assert flipped["serving_processes"]["applied"] == WORKERS
-            await asyncio.sleep(0.3)
-        await asyncio.sleep(0.5)
-        stop.set()
-        await asyncio.gather(*clients)
-        return results
-
-    results = asyncio.run(scenario())
+    results, replies = flip_under_load(proxy, "catalog-read", fresh_connections=True)
+    assert all(reply["serving_processes"]["applied"] == WORKERS for reply in replies)
     assert len(results) > 50
     assert [r for r in results if r[0] != 200] == []
     assert {side for _, side in results} == {"legacy", "catalog"}
