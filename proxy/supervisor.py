@@ -79,19 +79,22 @@ class Supervisor:
             sys.executable, "-m", "proxy.serving", str(fd), pass_fds=(fd,), env=self.env,
             stdin=asyncio.subprocess.DEVNULL)
         self.workers[process.pid] = process
-        self._spawn(self._watch_worker(process))
+        self._spawn(self._replace_when_exited(process, "serving process", self.metrics.worker_restarts,
+                                              self._start_worker))
 
-    async def _watch_worker(self, process: asyncio.subprocess.Process) -> None:
+    async def _replace_when_exited(self, process: asyncio.subprocess.Process, what: str, restarts,
+                                   start) -> None:
+        """Wait for a child to exit; unless the proxy is stopping, count it and start another."""
         code = await process.wait()
         self.workers.pop(process.pid, None)
         self._forget(process.pid)
         if self._stopping.is_set():
             return
-        log.error("serving process exited; starting another", extra={"pid": process.pid, "exit_code": code})
-        self.metrics.worker_restarts.inc()
+        log.error(f"{what} exited; starting another", extra={"pid": process.pid, "exit_code": code})
+        restarts.inc()
         await asyncio.sleep(RESTART_DELAY)
         if not self._stopping.is_set():
-            await self._start_worker()
+            await start()
 
     def serving(self) -> set[int]:
         """Serving processes that serve a route table and handle SIGHUP (they published their state)."""
@@ -133,23 +136,13 @@ class Supervisor:
         self.shadow = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "proxy.shadow_worker", settings_json, *replay, env=self.env,
             stdin=asyncio.subprocess.DEVNULL)
-        self._spawn(self._watch_shadow(self.shadow))
+        self._spawn(self._replace_when_exited(self.shadow, "shadow worker", self.metrics.shadow_worker_restarts,
+                                              self._start_shadow))
         # Serving processes connect as they start, and again whenever the socket goes away.
         for _ in range(200):
             if self.settings.shadow_data_socket.exists() or self.shadow.returncode is not None:
                 break
             await asyncio.sleep(0.05)
-
-    async def _watch_shadow(self, process: asyncio.subprocess.Process) -> None:
-        code = await process.wait()
-        self._forget(process.pid)
-        if self._stopping.is_set():
-            return
-        log.error("shadow worker exited; starting it again", extra={"pid": process.pid, "exit_code": code})
-        self.metrics.shadow_worker_restarts.inc()
-        await asyncio.sleep(RESTART_DELAY)
-        if not self._stopping.is_set():
-            await self._start_shadow()
 
     # -- stopping --------------------------------------------------------------------------------------
 
