@@ -19,6 +19,10 @@ class CatalogSettings(ServiceSettings):
         "postgresql://postgres@127.0.0.1:55432/vobemusic",
         validation_alias=AliasChoices("MONOLITH_DATABASE_URL", "monolith_database_url"),
     )
+    # Outbox entries replayed into the monolith are kept this long (for audits and for tracing a
+    # row's history), then deleted by the reverse sync; pending entries are never deleted.
+    outbox_retention_hours: float = Field(
+        168, ge=0, validation_alias=AliasChoices("CATALOG_OUTBOX_RETENTION_HOURS", "outbox_retention_hours"))
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ class OutboxEntry(Base):
     __table_args__ = (
         Index("catalog_outbox_pending_idx", "id", postgresql_where="applied_at IS NULL"),
         Index("catalog_outbox_row_idx", "table_name", "row_id"),
+        Index("catalog_outbox_applied_idx", "applied_at", postgresql_where="applied_at IS NOT NULL"),  # pruning
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -12,12 +12,15 @@ indexing, admin) sees every change, and a flip back to legacy loses nothing.
 - an entry that changed nothing in the monolith (guarded upsert, delete of a missing row) produces
   no CDC event, so it is marked echoed at once;
 - every insert moves the monolith's id sequence past the id, so monolith inserts after a flip back
-  never collide with ids the service handed out.
+  never collide with ids the service handed out;
+- entries applied longer ago than the retention (CATALOG_OUTBOX_RETENTION_HOURS, default a week)
+  are deleted in small batches, so the outbox does not grow with every write ever made.
 
 Run beside the API:  python -m services.catalog.sync.reverse
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from typing import Optional
@@ -30,6 +33,8 @@ from services.catalog.sync.snapshot import TABLES, plain_url
 
 log = logging.getLogger("catalog.sync.reverse")
 WRITABLE = {"catalog_genre", "catalog_artist", "catalog_album", "catalog_track"}
+PRUNE_EVERY_SECONDS = 60
+PRUNE_BATCH = 5000   # rows per delete: short transactions, no long lock on the outbox
 
 
 def _guard(table: str, columns: list[str], before: Optional[dict]) -> tuple[sql.Composable, dict]:
@@ -97,13 +102,37 @@ def apply_pending(catalog_url: str, monolith_url: str, batch: int = 500) -> int:
         return len(entries)
 
 
+def prune_applied(catalog_url: str, retention: dt.timedelta) -> int:
+    """Delete entries applied longer than `retention` ago; returns how many. Pending entries stay
+    whatever their age. An echo arriving after its entry was pruned is still recognised (the
+    marker in catalog_outbox_echo is what the forward sync matches); only the `echoed` flag of the
+    deleted entry is then not set."""
+    deleted = 0
+    with psycopg.connect(plain_url(catalog_url), autocommit=True) as conn:
+        while True:
+            count = conn.execute(
+                "DELETE FROM catalog_outbox WHERE id IN (SELECT id FROM catalog_outbox WHERE applied_at < now() - %s "
+                "LIMIT %s)", (retention, PRUNE_BATCH)).rowcount
+            deleted += count
+            if count < PRUNE_BATCH:
+                break
+    if deleted:
+        log.info("pruned replayed outbox entries", extra={"deleted": deleted, "retention": str(retention)})
+    return deleted
+
+
 def main() -> None:
     from services.common.observability import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    retention = dt.timedelta(hours=settings.outbox_retention_hours)
+    next_prune = time.monotonic()
     while True:
         try:
+            if time.monotonic() >= next_prune:
+                prune_applied(settings.database_url, retention)
+                next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             if apply_pending(settings.database_url, settings.monolith_database_url) == 0:
                 time.sleep(0.05)
         except psycopg.Error:

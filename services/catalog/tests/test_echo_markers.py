@@ -100,3 +100,25 @@ def test_echoes_are_counted_as_echoes_not_tombstones(databases, engine):
     assert position_only.is_tombstone and applied is genuine
     assert result.tombstones == 1                      # the real one only
     assert metrics.EVENTS.labels("echo-metric-test", "echo")._value.get() == 1
+
+
+def outbox_ids(catalog: str, ids) -> set[int]:
+    with psycopg.connect(catalog) as conn:
+        return {r[0] for r in conn.execute("SELECT id FROM catalog_outbox WHERE id = ANY(%s)", (list(ids),))}
+
+
+def test_replayed_outbox_entries_are_pruned_after_the_retention_and_pending_ones_kept(databases):
+    from services.catalog.sync.reverse import prune_applied
+
+    catalog = databases[1]
+    old, recent, pending = next(OUTBOX_IDS), next(OUTBOX_IDS), next(OUTBOX_IDS)
+    with psycopg.connect(catalog) as conn:
+        for entry_id, applied in ((old, "now() - interval '2 hours'"), (recent, "now()"), (pending, "NULL")):
+            conn.execute(f"INSERT INTO catalog_outbox (id, table_name, row_id, op, row, created_at, applied_at, echoed) "
+                         f"VALUES (%s, 'catalog_genre', 1, 'upsert', '{{}}', now() - interval '3 hours', {applied}, false)",
+                         (entry_id,))
+    assert prune_applied(catalog, dt.timedelta(hours=1)) >= 1
+    assert outbox_ids(catalog, [old, recent, pending]) == {recent, pending}
+    # Age alone never removes an entry still waiting to be replayed.
+    prune_applied(catalog, dt.timedelta(0))
+    assert outbox_ids(catalog, [old, recent, pending]) == {pending}
