@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 
 from proxy.audit_log import describe_changes
 from proxy.compare import render_html, render_text
-from proxy.metrics import collect_all
 from proxy.route_figures import empty, route_figures
 from proxy.route_table import RouteTableError
 from proxy.shadow_link import ShadowUnavailable
@@ -94,7 +93,7 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
     @app.get("/metrics")
     async def metrics():
         # Every process's files (serving processes, shadow worker, supervisor): read off the loop.
-        page = await asyncio.to_thread(lambda: generate_latest(collect_all(proxy.metrics.registry)))
+        page = await asyncio.to_thread(lambda: generate_latest(proxy.metrics.exposed()))
         return PlainTextResponse(page, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/_proxy/routes", dependencies=admin)
@@ -106,7 +105,7 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
             shadow = (await proxy.shadow.ask("report", top=3))["routes"]
         except ShadowUnavailable:
             shadow = {}
-        figures = await asyncio.to_thread(lambda: route_figures(collect_all(proxy.metrics.registry)))
+        figures = await asyncio.to_thread(lambda: route_figures(proxy.metrics.exposed()))
         return {
             "file": str(proxy.reloader.path),
             "sha256": table.sha256,

@@ -5,12 +5,16 @@ Under the supervisor every process of one proxy run writes its values to files i
 PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode) and /metrics, from whichever
 serving process answers, is the sum over all of them (`collect_all`). Gauges say how processes
 combine: `livemax` (worst breaker state, current route mode), `livemin` (upstream up only if every
-process's probe says so), `livesum` (shadow queue)."""
+process's probe says so), `livesum` (shadow queue). The route table's modes are configuration, not
+a measurement: they come from the answering process's current table (RouteTableCollector), so a
+route removed from the table leaves /metrics at once."""
 from __future__ import annotations
 
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR  # noqa: F401
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -23,12 +27,35 @@ def multiprocess() -> bool:
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
-def collect_all(own: CollectorRegistry) -> CollectorRegistry:
-    """The registry to expose: every process's files in multiprocess mode, else this process's own."""
+class RouteTableCollector(Collector):
+    """proxy_route_mode and proxy_route_canary_percent of the routes in the current table only.
+    (Gauges in multiprocess files cannot drop a label set, so a removed route would stay.)"""
+
+    def __init__(self):
+        self.table = None
+
+    def collect(self):
+        from proxy.route_table import Mode
+        modes = GaugeMetricFamily("proxy_route_mode", "Current mode of each route (1 for the active mode)",
+                                  labels=["route", "mode"])
+        percent = GaugeMetricFamily("proxy_route_canary_percent", "Canary percentage of each route", labels=["route"])
+        if self.table is not None:
+            for route in (*self.table.routes, self.table.unmatched):
+                for mode in Mode:
+                    modes.add_metric([route.name, mode.value], 1 if route.mode == mode else 0)
+                percent.add_metric([route.name], route.spec.percent or 0)
+        return [modes, percent]
+
+
+def collect_all(own: CollectorRegistry, route_table: RouteTableCollector | None = None) -> CollectorRegistry:
+    """The registry to expose: every process's files (and this process's route table) in
+    multiprocess mode, else this process's own registry."""
     if not multiprocess():
         return own
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
+    if route_table is not None:
+        registry.register(route_table)
     return registry
 
 
@@ -69,10 +96,9 @@ class ProxyMetrics:
                                       ["route", "reason"], registry=registry)
         self.reloads = Counter("proxy_route_table_reloads", "Route table loads by result (applied, unchanged, invalid)",
                                ["result"], registry=registry)
-        self.table_info = Gauge("proxy_route_mode", "Current mode of each route (1 for the active mode)",
-                                ["route", "mode"], registry=registry, multiprocess_mode="livemax")
-        self.canary_percent = Gauge("proxy_route_canary_percent", "Canary percentage of each route", ["route"],
-                                    registry=registry, multiprocess_mode="livemax")
+        self.route_table = RouteTableCollector()
+        if not multiprocess():   # in multiprocess mode collect_all adds it to the merged registry
+            registry.register(self.route_table)
         # Where a latency tail comes from: this process's event loop late to wake up, or the
         # garbage collector stopping it (proxy/loop_monitor.py).
         self.loop_lag = Histogram("proxy_event_loop_lag_seconds", "How late the serving event loop woke up "
@@ -96,14 +122,11 @@ class ProxyMetrics:
         return STATUS_CLASSES.get(status // 100, "other")
 
     def publish_table(self, table) -> None:
-        from proxy.route_table import Mode
-        if not multiprocess():  # not supported there; every route's modes are set below anyway
-            self.table_info.clear()
-            self.canary_percent.clear()
-        for route in (*table.routes, table.unmatched):
-            for mode in Mode:
-                self.table_info.labels(route.name, mode.value).set(1 if route.mode == mode else 0)
-            self.canary_percent.labels(route.name).set(route.spec.percent or 0)
+        self.route_table.table = table
+
+    def exposed(self) -> CollectorRegistry:
+        """What /metrics shows: see collect_all."""
+        return collect_all(self.registry, self.route_table)
 
 
 class ShadowMetrics:

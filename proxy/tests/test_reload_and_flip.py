@@ -71,3 +71,20 @@ def test_flip_and_roll_back_under_load_without_a_failed_request(proxy):
     assert [r for r in results if r[0] != 200] == []
     assert {side for _, side in results} == {"legacy", "catalog"}
     assert len(proxy.admin("GET", "/_proxy/audit").json()["entries"]) >= 9
+
+
+def test_a_removed_route_leaves_metrics_with_the_table_change(proxy):
+    def route_series() -> str:
+        return "\n".join(line for line in httpx.get(proxy.url + "/metrics", timeout=30).text.splitlines()
+                         if line.startswith(("proxy_route_mode{", "proxy_route_canary_percent{")))
+
+    assert 'proxy_route_mode{mode="legacy",route="broken"} 1.0' in route_series()
+    proxy.routes_file.write_text(proxy.routes_file.read_text().replace(
+        "  - name: broken\n    path: ^/api/v1/broken\n    mode: legacy\n    target: catalog\n", ""))
+    wait_for(lambda: "broken" not in [r["name"] for r in proxy.admin("GET", "/_proxy/routes").json()["routes"]],
+             what="reload without the route")
+    # Every serving process serves the new table once the admin read returns; any of them answers.
+    for _ in range(6):
+        series = route_series()
+        assert 'route="broken"' not in series
+        assert 'proxy_route_mode{mode="legacy",route="catalog-read"} 1.0' in series
