@@ -2,23 +2,25 @@
 
 Failures are turned into a small set of kinds the caller acts on (answer 502/503/504, or fall
 back to legacy). Retries happen only where they cannot duplicate work: on a connection that was
-never established (any method), or on a pooled connection the upstream closed before answering
-(idempotent methods only) — and only if the request body can be sent again."""
+never established (any method), or on a connection the upstream closed before answering
+(idempotent methods only) — and only if the request body can be sent again. The HTTP client is
+the upstream's (proxy/upstream_client.py for http, aiohttp for https); both answer with the same
+response interface."""
 from __future__ import annotations
 
 import asyncio
 from typing import AsyncIterator, Optional
 
-import aiohttp
-from aiobreaker import CircuitBreakerError
-
+from proxy.breaker_call import FailureStatus, call_through_breaker
 from proxy.metrics import ProxyMetrics
 from proxy.request_headers import response_headers
+from proxy.upstream_client import UpstreamFailure
 from proxy.upstreams import Upstream
+
+__all__ = ["BodyTooLarge", "ClientGone", "Forwarder", "RequestBody", "ResponseTee", "UpstreamFailure"]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 SMALL_BODY = 64 * 1024  # responses up to this size (with Content-Length) are relayed in one piece
-_SKIP_AUTO = ("Accept-Encoding", "User-Agent", "Content-Type")
 
 
 class BodyTooLarge(Exception):
@@ -27,21 +29,6 @@ class BodyTooLarge(Exception):
 
 class ClientGone(ConnectionResetError):
     client_fault = True
-
-
-class UpstreamFailure(Exception):
-    """The upstream did not produce a usable response. `status` is what the client should see."""
-
-    def __init__(self, kind: str, status: int, detail: str, retry_connect: bool = False):
-        super().__init__(detail)
-        self.kind, self.status, self.detail, self.retry_connect = kind, status, detail, retry_connect
-
-
-class _FailureStatus(Exception):
-    """Raised inside the breaker so a 502/503/504 answer counts as a failure; carries the response."""
-
-    def __init__(self, response: aiohttp.ClientResponse):
-        self.response = response
 
 
 class RequestBody:
@@ -146,21 +133,25 @@ class ResponseTee:
         return b"".join(self.chunks)
 
 
+def target_of(scope: dict) -> bytes:
+    """The request target sent upstream: the client's raw path and query, byte for byte."""
+    query = scope["query_string"]
+    return scope["raw_path"] + b"?" + query if query else scope["raw_path"]
+
+
 class Forwarder:
     def __init__(self, metrics: ProxyMetrics):
         self.metrics = metrics
 
     async def open(self, upstream: Upstream, method: str, scope: dict, headers: list, body: RequestBody,
-                   read_timeout: Optional[float] = None, retries: Optional[int] = None) -> aiohttp.ClientResponse:
+                   retries: Optional[int] = None):
         """Send the request; return the response once its head has arrived, or raise UpstreamFailure
         (or BodyTooLarge)."""
-        url = upstream.url(scope["raw_path"], scope["query_string"])
+        target = target_of(scope)
         attempts = 1 + (upstream.spec.retries if retries is None else retries)
-        timeout = None if read_timeout is None else aiohttp.ClientTimeout(
-            total=read_timeout, sock_connect=upstream.spec.connect_timeout)
         for attempt in range(attempts):
             try:
-                return await self._once(upstream, method, url, headers, body, timeout)
+                return await self._once(upstream, method, target, headers, body)
             except UpstreamFailure as failure:
                 can_resend = body.replayable or not body.started
                 safe = failure.retry_connect or (failure.kind == "disconnect" and method in IDEMPOTENT)
@@ -171,45 +162,54 @@ class Forwarder:
                 raise
         raise AssertionError("unreachable")
 
-    async def _once(self, upstream: Upstream, method: str, url, headers, body: RequestBody, timeout):
+    async def _once(self, upstream: Upstream, method: str, target: bytes, headers, body: RequestBody):
         async def call():
-            options = {"timeout": timeout} if timeout is not None else {}
             try:
-                response = await upstream.session.request(
-                    method, url, headers=headers, data=body.payload(), allow_redirects=False,
-                    skip_auto_headers=_SKIP_AUTO, **options)
+                response = await upstream.client.open(method, target, headers, body.payload())
+            except ClientGone:
+                raise
             except Exception:
                 if body.too_large:
                     raise BodyTooLarge() from None
                 raise
             if response.status in upstream.failure_statuses:
-                raise _FailureStatus(response)
+                raise FailureStatus(response)
             return response
 
         try:
-            if upstream.breaker is None:
-                return await call()
-            return await upstream.breaker.call_async(call)
-        except _FailureStatus as failed:
+            response = await call_through_breaker(upstream.breaker, call, upstream.name)
+        except ClientGone as gone:
+            raise UpstreamFailure("disconnect", 502, str(gone)) from None
+        if response.status in upstream.failure_statuses:
             self.metrics.upstream_errors.labels(upstream.name, "status").inc()
-            return failed.response
-        except CircuitBreakerError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, _FailureStatus):
-                self.metrics.upstream_errors.labels(upstream.name, "status").inc()
-                return cause.response
-            if isinstance(cause, BodyTooLarge):
-                raise cause
-            if cause is None:
-                raise UpstreamFailure("breaker_open", 503, f"circuit breaker for {upstream.name} is open") from None
-            raise _classify(cause, upstream.name) from cause
-        except BodyTooLarge:
-            raise
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise _classify(exc, upstream.name) from exc
+        return response
 
-    async def relay(self, response: aiohttp.ClientResponse, send, method: str,
-                    tee: Optional[ResponseTee] = None) -> None:
+    async def fetch(self, upstream: Upstream, method: str, scope: dict, headers: list, body: bytes,
+                    timeout: float, limit: int) -> tuple[int, list, bytes]:
+        """The whole answer of a buffered request within `timeout` (shadow mirrors): (status, raw
+        headers, body). No retry; raises UpstreamFailure, or TooLarge past `limit` bytes."""
+        target = target_of(scope)
+
+        async def call():
+            response = await upstream.client.open(method, target, headers, body or None, timeout)
+            try:
+                answer = (response.status, response.raw_headers, await response.read(limit))
+            finally:
+                response.release()
+            if answer[0] in upstream.failure_statuses:
+                raise FailureStatus(answer)
+            return answer
+
+        try:
+            answer = await call_through_breaker(upstream.breaker, call, upstream.name)
+        except UpstreamFailure as failure:
+            self.metrics.upstream_errors.labels(upstream.name, failure.kind).inc()
+            raise
+        if answer[0] in upstream.failure_statuses:
+            self.metrics.upstream_errors.labels(upstream.name, "status").inc()
+        return answer
+
+    async def relay(self, response, send, method: str, tee: Optional[ResponseTee] = None) -> None:
         """Send the upstream's response to the client, streaming large or open-ended bodies."""
         headers = response_headers(response.raw_headers)
         if tee is not None:
@@ -223,22 +223,10 @@ class Forwarder:
                     tee.add(body)
                 await send({"type": "http.response.body", "body": body})
                 return
-            async for chunk in response.content.iter_any():
+            async for chunk in response.chunks():
                 if tee is not None:
                     tee.add(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
         finally:
             response.release()
-
-
-def _classify(exc: BaseException, upstream: str) -> UpstreamFailure:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return UpstreamFailure("connect", 504, f"connecting to {upstream} timed out", retry_connect=True)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return UpstreamFailure("connect", 502, f"cannot connect to {upstream}: {exc.os_error}", retry_connect=True)
-    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        return UpstreamFailure("timeout", 504, f"{upstream} did not answer in time")
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, ConnectionError)):
-        return UpstreamFailure("disconnect", 502, f"{upstream} closed the connection: {exc}")
-    return UpstreamFailure("protocol", 502, f"{upstream} sent an invalid response: {exc}")

@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
-import aiohttp
-
 from proxy.canary import jwt_subject
 from proxy.compare import ResponseSnapshot
 from proxy.comparison_pool import ComparisonPool
-from proxy.forwarding import Forwarder, RequestBody, UpstreamFailure
-from proxy.mirror_client import MirrorClient, TooLarge
+from proxy.forwarding import Forwarder
+from proxy.upstream_client import TooLarge, UpstreamFailure
 from proxy.route_table import SAFE_METHODS, Route
 from proxy.shadow_recorder import ShadowRecorder
 from proxy.upstreams import Upstream
@@ -69,13 +67,6 @@ class MirroredRequest:
                 "request_id": self.request_id, "user": user, "accept": accept}
 
 
-class _ReplayBody(RequestBody):
-    def __init__(self, body: bytes):
-        self.buffered = body
-        self.too_large = False
-        self.started = False
-
-
 class ShadowRunner:
     def __init__(self, forwarder: Forwarder, comparisons: ComparisonPool, recorder: ShadowRecorder,
                  max_body_bytes: int):
@@ -125,52 +116,17 @@ class ShadowRunner:
         self.recorder.record(record)
 
     async def _fetch(self, upstream: Upstream, request: MirroredRequest, headers: list, timeout: float):
-        if upstream.base_url.scheme == "http":
-            return await self._fetch_plain(upstream, request, headers, timeout)
-        return await self._fetch_aiohttp(upstream, request, headers, timeout)
-
-    async def _fetch_plain(self, upstream: Upstream, request: MirroredRequest, headers: list, timeout: float):
-        """Through the upstream's MirrorClient (created with it, closed with it)."""
-        client = upstream.mirror_client
-        if client is None:
-            client = upstream.mirror_client = MirrorClient.for_upstream(upstream)
+        """(snapshot, ms), an UpstreamFailure, or "too_large"; through the upstream's client and the
+        shadow worker's own breaker for it."""
         started = time.perf_counter()
         try:
-            status, raw_headers, body = await client.fetch(
-                request.method, request.raw_path, request.query_string, headers, request.body, timeout,
-                self.max_body_bytes)
+            status, raw_headers, body = await self.forwarder.fetch(
+                upstream, request.method, request.scope, headers, request.body, timeout, self.max_body_bytes)
         except UpstreamFailure as failure:
-            self.forwarder.metrics.upstream_errors.labels(upstream.name, failure.kind).inc()
             return failure
         except TooLarge:
             return "too_large"
-        if status in upstream.failure_statuses:
-            self.forwarder.metrics.upstream_errors.labels(upstream.name, "status").inc()
         return ResponseSnapshot.from_raw(status, raw_headers, body), (time.perf_counter() - started) * 1000
-
-    async def _fetch_aiohttp(self, upstream: Upstream, request: MirroredRequest, headers: list, timeout: float):
-        """https upstreams: aiohttp's client, as the serving processes use it."""
-        started = time.perf_counter()
-        try:
-            response = await self.forwarder.open(upstream, request.method, request.scope, headers,
-                                                 _ReplayBody(request.body), read_timeout=timeout, retries=0)
-        except UpstreamFailure as failure:
-            return failure
-        try:
-            if (response.content_length or 0) > self.max_body_bytes:
-                return "too_large"
-            body = bytearray()
-            async for chunk in response.content.iter_any():
-                body += chunk
-                if len(body) > self.max_body_bytes:
-                    return "too_large"
-            return (ResponseSnapshot.from_raw(response.status, response.raw_headers, bytes(body)),
-                    (time.perf_counter() - started) * 1000)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            kind = "timeout" if isinstance(exc, asyncio.TimeoutError) else "disconnect"
-            return UpstreamFailure(kind, 502, f"reading the answer failed: {exc}")
-        finally:
-            response.release()
 
 
 def base_record(route: str, target: Optional[str], request_context: dict) -> dict:

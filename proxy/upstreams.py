@@ -1,5 +1,8 @@
 """Upstreams: one pooled HTTP client, one circuit breaker and one health probe per named upstream.
 
+The client is proxy/upstream_client.py's for http:// upstreams and aiohttp's for https:// ones
+(proxy/aiohttp_client.py); both answer with the same response interface.
+
 The pool follows the route table: an upstream whose settings did not change keeps its connections
 and breaker across reloads; a changed or removed one is replaced and the old client is closed after
 a grace period, so requests already in flight on it finish normally."""
@@ -10,12 +13,13 @@ import logging
 from datetime import timedelta
 from typing import Optional
 
-import aiohttp
 import yarl
 from aiobreaker import CircuitBreaker, CircuitBreakerListener, CircuitBreakerState
 
+from proxy.aiohttp_client import AiohttpClient
 from proxy.metrics import ProxyMetrics
 from proxy.route_table import RouteTable, UpstreamSpec
+from proxy.upstream_client import UpstreamClient, UpstreamFailure
 
 log = logging.getLogger("proxy.upstreams")
 
@@ -40,10 +44,7 @@ class Upstream:
         self.base = spec.url
         self.base_url = yarl.URL(spec.url)
         self.failure_statuses = frozenset(spec.breaker.failure_statuses) if spec.breaker else frozenset()
-        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=spec.connect_timeout,
-                                             sock_read=spec.read_timeout)
-        self.session: Optional[aiohttp.ClientSession] = None
-        self.mirror_client = None  # the shadow worker's client for mirrors (proxy/mirror_client.py), made on first use
+        self.client = None  # UpstreamClient or AiohttpClient, made by start()
         self.breaker: Optional[CircuitBreaker] = None
         if spec.breaker:
             self.breaker = CircuitBreaker(
@@ -58,20 +59,12 @@ class Upstream:
         self.health_detail = "not probed yet"
 
     def start(self) -> None:
-        connector = aiohttp.TCPConnector(
-            limit=self.spec.max_connections, limit_per_host=0,
-            # Idle pooled connections are dropped before typical upstream keep-alive limits
-            # (gunicorn: 2 s) so a request rarely meets a connection the upstream just closed;
-            # the rare remaining race is covered by the retry of idempotent requests.
-            keepalive_timeout=1.5, ttl_dns_cache=300, enable_cleanup_closed=True,
-        )
-        self.session = aiohttp.ClientSession(
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),  # never keep one user's cookies for another
-            auto_decompress=False,  # bodies pass through exactly as encoded
-            timeout=self.timeout,
-            skip_auto_headers=("User-Agent",),
-        )
+        spec = self.spec
+        if self.base_url.scheme == "http":
+            self.client = UpstreamClient(self.base_url.host, self.base_url.port, spec.connect_timeout,
+                                         spec.read_timeout, spec.max_connections)
+        else:
+            self.client = AiohttpClient(self.base, spec.connect_timeout, spec.read_timeout, spec.max_connections)
 
     @property
     def breaker_open(self) -> bool:
@@ -81,28 +74,22 @@ class Upstream:
     def breaker_state(self) -> str:
         return self.breaker.current_state.name.lower() if self.breaker else "disabled"
 
-    def url(self, raw_path: bytes, query_string: bytes) -> yarl.URL:
-        target = self.base + raw_path.decode("latin-1")
-        if query_string:
-            target += "?" + query_string.decode("latin-1")
-        return yarl.URL(target, encoded=True)
-
     async def probe(self) -> None:
         try:
-            async with self.session.get(self.base + self.spec.health_path, allow_redirects=False,
-                                        timeout=aiohttp.ClientTimeout(total=2)) as response:
+            response = await self.client.open("GET", self.spec.health_path.encode("latin-1"), [], None, 2.0)
+            try:
                 await response.read()
-                self.healthy = response.status < 500
-                self.health_detail = f"HTTP {response.status}"
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            finally:
+                response.release()
+            self.healthy = response.status < 500
+            self.health_detail = f"HTTP {response.status}"
+        except UpstreamFailure as exc:
             self.healthy = False
-            self.health_detail = f"{type(exc).__name__}: {exc}"[:200]
+            self.health_detail = f"{exc.kind}: {exc.detail}"[:200]
 
     async def close(self) -> None:
-        if self.mirror_client is not None:
-            self.mirror_client.close()
-        if self.session is not None:
-            await self.session.close()
+        if self.client is not None:
+            await self.client.close()
 
     def describe(self) -> dict:
         return {"url": self.base, "healthy": self.healthy, "health": self.health_detail,
