@@ -192,7 +192,10 @@ def test_poison_event_goes_to_the_dead_letter_topic(relay, broker, connector, so
     too_long = {"op": "c", "before": None, "after": {"id": 999003, "name": "x" * 500, "slug": marker, "description": ""},
                 "source": {"lsn": 1, "ts_ms": 1}}
     producer.produce(genre_topic, orjson.dumps(too_long), b'{"id": 999003}')
-    assert producer.flush(30) == 0
+    try:
+        assert producer.flush(30) == 0
+    finally:
+        producer.close()      # its connections to the broker end with the test
     good = source.execute("INSERT INTO catalog_genre (name, slug, description) VALUES (%s, %s, '') RETURNING id",
                           (f"after-{marker}", f"after-{marker}")).fetchone()[0]
     try:
