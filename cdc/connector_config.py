@@ -15,8 +15,9 @@ Keys the relay overrides (RELAY_OVERRIDES documents each):
   (30-240 ms once a second on this machine, ADR 0003);
 - converter.*: the embedded JSON format reads `converter.schemas.enable`, Connect reads the
   key./value.converter keys; the value is taken from the file's value.converter.schemas.enable;
-- topic.creation.*: Connect-only keys; the relay reads topic.creation.default.partitions and
-  creates its topics itself at the start of every broker epoch (cdc/relay/epoch_topics.py).
+- topic.creation.*: Connect-only keys; the relay reads topic.creation.default.partitions (or
+  CDC_TOPIC_PARTITIONS when set) and creates its topics itself at the start of every broker epoch
+  (cdc/relay/epoch_topics.py).
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ RELAY_OVERRIDES = {
     "bootstrap.servers": "KAFKA_BOOTSTRAP_SERVERS",
     "converter.schemas.enable": "value.converter.schemas.enable of the file",
     "topic.creation.*": "dropped from the engine's properties; the relay creates the topics itself "
-                        "(default.partitions) at every epoch start",
+                        "(default.partitions, or CDC_TOPIC_PARTITIONS when set) at every epoch start",
 }
 
 

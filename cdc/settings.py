@@ -15,6 +15,11 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+def _optional_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else None
+
+
 @dataclass(frozen=True)
 class CdcSettings:
     source_database_url: str = field(default_factory=lambda: _env(
@@ -29,6 +34,10 @@ class CdcSettings:
     relay_port: int = field(default_factory=lambda: int(_env("CDC_RELAY_PORT", "8091")))
     # How often the relay checks that the broker still holds its epoch marker (see broker_epoch.py).
     broker_check_secs: float = field(default_factory=lambda: float(_env("CDC_BROKER_CHECK_SECS", "2")))
+    # Partitions of the topics the relay creates (empty = the connector file's
+    # topic.creation.default.partitions). Tansu's CPU per fetch grows with the partitions a
+    # consumer reads; see ADR 0003 for what one partition per topic saves on a small machine.
+    topic_partitions: int | None = field(default_factory=lambda: _optional_int("CDC_TOPIC_PARTITIONS"))
     state_dir: Path = field(default_factory=lambda: Path(_env("CDC_STATE_DIR", str(CDC_DIR.parent / ".stack" / "cdc"))))
 
     @property

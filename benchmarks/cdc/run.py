@@ -166,6 +166,8 @@ def main() -> None:
                         help="keep the stack cluster's synchronous_commit=off for the source database")
     parser.add_argument("--broker-check-secs", default="1",
                         help="the relay's broker/slot check interval (CDC_BROKER_CHECK_SECS; tests use 1, the stack 2)")
+    parser.add_argument("--partitions", default="",
+                        help="partitions of each topic the relay creates (CDC_TOPIC_PARTITIONS; default: the connector file's)")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder for inspection")
     args = parser.parse_args()
     gc_pauses = GcPauses()
@@ -179,7 +181,7 @@ def main() -> None:
     connector = ConnectorConfig.load(DEFAULT_CONNECTOR_FILE)
     slot = f"bench_{uuid.uuid4().hex[:8]}"
     try:
-        print("setting up Postgres, schema, Tansu, relay...", flush=True)
+        print("setting up Postgres, schema, Tansu, relay" + (f" (topics of {args.partitions} partition(s))" if args.partitions else "") + "...", flush=True)
         cluster.initialise()
         cluster.start()
         cluster.wait_ready()
@@ -200,7 +202,8 @@ def main() -> None:
         broker.start()
         relay = RelayProcess(source_url=source_url, bootstrap=broker.bootstrap, port=free_port(), slot=slot,
                              publication=slot, log_file=home / "relay.log",
-                             extra_env={"CDC_BROKER_CHECK_SECS": args.broker_check_secs})
+                             extra_env={"CDC_BROKER_CHECK_SECS": args.broker_check_secs,
+                                        "CDC_TOPIC_PARTITIONS": args.partitions})
         relay.start()
         relay.wait_ready()
 

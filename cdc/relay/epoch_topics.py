@@ -27,8 +27,10 @@ DEFAULT_PARTITIONS = 4      # what Tansu gives an auto-created topic; the connec
 
 
 class EpochTopics:
-    def __init__(self, bootstrap_servers: str, connector: ConnectorConfig):
+    def __init__(self, bootstrap_servers: str, connector: ConnectorConfig, partitions: int | None = None):
+        """`partitions` overrides the connector file's topic.creation.default.partitions."""
         self.connector = connector
+        self._partitions = partitions
         self._admin = AdminClient({"bootstrap.servers": bootstrap_servers, "socket.timeout.ms": 5000})
 
     @property
@@ -39,6 +41,8 @@ class EpochTopics:
 
     @property
     def partitions(self) -> int:
+        if self._partitions is not None:
+            return self._partitions
         return int(self.connector.config.get("topic.creation.default.partitions", DEFAULT_PARTITIONS))
 
     def existing(self, timeout: float = 10) -> set[str]:

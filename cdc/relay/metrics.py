@@ -1,6 +1,8 @@
 """Prometheus metrics of the relay (served at /metrics)."""
 from prometheus_client import Counter, Gauge, Histogram
 
+from cdc.relay.weighted_histogram import WeightedHistogram
+
 EVENTS = Counter("cdc_relay_events_total", "Change events delivered to the broker", ["topic"])
 TOMBSTONES = Counter("cdc_relay_tombstones_total", "Tombstones delivered to the broker")
 BATCHES = Counter("cdc_relay_batches_total", "Debezium batches delivered and marked processed")
@@ -8,8 +10,8 @@ BATCH_SIZE = Histogram("cdc_relay_batch_size", "Records per Debezium batch",
                        buckets=(1, 2, 5, 10, 50, 100, 500, 1000, 2000, 4096, 8192))
 DELIVERY_SECONDS = Histogram("cdc_relay_batch_delivery_seconds", "Produce + broker acknowledgement per batch",
                              buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30))
-COMMIT_TO_ACK_SECONDS = Histogram(
-    "cdc_relay_commit_to_ack_seconds", "Source commit timestamp -> broker acknowledgement (last event of a batch)",
+COMMIT_TO_ACK_SECONDS = WeightedHistogram(
+    "cdc_relay_commit_to_ack_seconds", "Source commit timestamp -> broker acknowledgement, per change event",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60))
 HANDOVER_SECONDS = Counter("cdc_relay_handover_seconds_total",
                            "Time spent reading Debezium's records into Python (JVM -> Python strings)")
