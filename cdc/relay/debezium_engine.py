@@ -106,7 +106,7 @@ class DebeziumEngineRunner:
         self._completion = bridges["completion"](self.run_state)
         self._connector_cb = bridges["connector"](self.run_state)
         self._engine = (
-            classes["DebeziumEngine"].create(classes["JsonByteArray"])
+            classes["DebeziumEngine"].create(classes["Json"])
             .using(props)
             .using(self._completion)
             .using(self._connector_cb)

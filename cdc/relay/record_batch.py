@@ -1,7 +1,6 @@
 """Reading a Debezium batch into Python: with java/vobe/cdc/RecordBatch.java in one JVM call that
 returns every record's topic, key and value as UTF-8 bytes, instead of three JPype calls (and three
-string conversions) per record, the relay's largest cost per event. The engine hands over the JSON
-converter's bytes (Debezium's JsonByteArray format), so no String is made of a key or value.
+string conversions) per record, the relay's largest cost per event.
 
 The helper is compiled with the JDK's javac the first time a relay starts and cached under the
 state folder by a hash of its source; without javac (a JRE only) or when compiling fails, the
@@ -49,8 +48,8 @@ def compiled_helper(cache_dir: Path, classpath: list[str]) -> Path | None:
 
 
 class RecordReader:
-    """records (a Java List of ChangeEvent<byte[], byte[]>: the JSON converter's UTF-8 output) ->
-    [(topic, key, value)], key/value as bytes or None (tombstones, heartbeats without a key)."""
+    """records (a Java List of ChangeEvent<String, String>) -> [(topic, key, value)], key/value as
+    UTF-8 bytes or None (tombstones, heartbeats without a key)."""
 
     def __init__(self, flatten=None):
         self._flatten = flatten
@@ -69,7 +68,7 @@ class RecordReader:
     def batched(self) -> bool:
         return self._flatten is not None
 
-    def read(self, records) -> list[tuple[str, bytes | None, bytes | None]]:
+    def read(self, records) -> list[tuple[str, bytes | str | None, bytes | str | None]]:
         if self._flatten is None:
             return self._read_each(records)
         fields = bytes(self._flatten(records)).split(b"\0")
@@ -89,6 +88,6 @@ class RecordReader:
         messages = []
         for record in records:
             key, value = record.key(), record.value()
-            messages.append((str(record.destination()), None if key is None else bytes(key),
-                             None if value is None else bytes(value)))
+            messages.append((str(record.destination()), None if key is None else str(key),
+                             None if value is None else str(value)))
         return messages
