@@ -164,11 +164,12 @@ class ChangeApplier:
             if bound is None:
                 result.unmapped += 1
                 continue
-            converted = event.converted or _converted(bound, event)
-            if isinstance(converted, PoisonEvent):
-                result.poison.append((event, converted))
+            try:
+                row = event_row(bound, event)
+                key = bound.key_of(row)
+            except PoisonEvent as poison:
+                result.poison.append((event, poison))
                 continue
-            row, key = converted
             change = _Change(bound, key, row_key_text(key), event.op, row, event)
             order = (event.lsn if event.lsn is not None else -1, index)
             slot = (bound.name, change.key_text)
@@ -176,14 +177,6 @@ class ChangeApplier:
             if previous is None or order >= previous[0]:
                 newest[slot] = (order, change)
         return [change for _, change in newest.values()]
-
-    def convert_rows(self, events: list[ChangeEvent]) -> None:
-        """Convert each event's row for its target table ahead of apply(): the runner does this on
-        its polling thread while the previous batch is being written; apply() then reuses it."""
-        bound_for = self.bound.get
-        for event in events:
-            if event.op != "tombstone" and (bound := bound_for(event.topic)) is not None:
-                event.converted = _converted(bound, event)
 
     def _write(self, conn: Connection, changes: list[_Change], result: ApplyResult) -> None:
         by_table: dict[str, list[_Change]] = {}
@@ -319,15 +312,6 @@ class ChangeApplier:
             set_={"kafka_offset": stmt.excluded.kafka_offset, "epoch": stmt.excluded.epoch,
                   "lsn": stmt.excluded.lsn, "source_ts_ms": stmt.excluded.source_ts_ms,
                   "applied_at": func.now()}), rows)
-
-
-def _converted(bound: BoundMapping, event: ChangeEvent) -> tuple[dict[str, Any], tuple] | PoisonEvent:
-    """(target row, key), or the reason the event can never be applied."""
-    try:
-        row = event_row(bound, event)
-        return row, bound.key_of(row)
-    except PoisonEvent as poison:
-        return poison
 
 
 def _psycopg_connection(conn: Connection) -> psycopg.Connection | None:

@@ -37,7 +37,6 @@ class ChangeEvent:
     table: str | None            # schema.table from source
     tx_id: int | None
     message: Any = None          # the confluent_kafka Message, kept for the dead-letter topic
-    converted: Any = None        # (target row, key) or PoisonEvent, when converted ahead of apply
 
     @property
     def row(self) -> dict | None:

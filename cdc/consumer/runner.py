@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import threading
 import time
@@ -24,7 +23,6 @@ from sqlalchemy.engine import Engine
 from cdc.broker_epoch import BrokerEpoch, BrokerUnavailable
 from cdc.consumer import metrics
 from cdc.consumer.apply_change import ApplyResult, ChangeApplier
-from cdc.consumer.apply_stage import ApplyStage, DecodedBatch
 from cdc.consumer.dead_letter import DeadLetterPublisher
 from cdc.consumer.envelope import ChangeEvent, PoisonEvent, decode_message
 from cdc.consumer.mapping import TopicMap
@@ -85,7 +83,7 @@ class ConsumerRunner:
                  batch_size: int = 5000, poll_timeout: float = 0.5, follow_heartbeats: bool = True,
                  epoch_check_secs: float = 5.0, consumer_overrides: dict | None = None,
                  on_applied: Callable[[ApplyResult, list[ChangeEvent]], None] | None = None,
-                 applier=None, freeze_gc: bool = True):
+                 applier=None):
         from cdc.settings import CdcSettings
 
         self.topic_map = topic_map
@@ -100,11 +98,6 @@ class ConsumerRunner:
             self.engine = None
         self.applier = applier or ChangeApplier(self.engine, topic_map, group_id)
         self.batch_size = batch_size
-        # run() moves every object alive when it starts (modules, the SQLAlchemy metadata, the
-        # service's own state) out of the cyclic collector's reach (gc.freeze): a batch keeps tens
-        # of thousands of objects alive and its allocations set off full collections that
-        # rescanned all of them (ADR 0003). Process-wide; pass False where that is not wanted.
-        self.freeze_gc = freeze_gc
         self.poll_timeout = poll_timeout
         self.on_applied = on_applied
         self.topics = list(topic_map.topics)
@@ -118,7 +111,6 @@ class ConsumerRunner:
         self._epoch_check_secs = epoch_check_secs
         self._next_epoch_check = time.monotonic() + epoch_check_secs
         self._stop = threading.Event()
-        self._stage: ApplyStage | None = None     # while run() is running
         self.status = RunnerStatus(group_id)
         try:
             self.status.epoch = self._epoch.current(timeout=5)
@@ -130,46 +122,24 @@ class ConsumerRunner:
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self, stop: threading.Event | None = None) -> None:
-        """Poll and decode on this thread; an ApplyStage thread writes each batch to the target
-        meanwhile (apply_stage.py). Offsets are committed here once the stage reports the batch
-        committed in the target."""
         stop = stop or self._stop
         self.status.running = True
-        if self.freeze_gc:
-            gc.freeze()
-        self._stage = ApplyStage(self._apply_batch, stop, name=self.name, on_error=self._record_error)
         try:
             while not stop.is_set():
                 try:
-                    self._commit_offsets(self._stage.take_applied())
-                    self._check_epoch()
-                    batch = self._poll_batch(self.poll_timeout)
-                    if batch is not None:
-                        self._stage.put(batch)
-                except Exception as exc:   # the broker or decoding failed: keep consuming
-                    self._record_error(exc)
-                    log.exception("consumer poll failed; retrying", extra={"consumer": self.name})
+                    self.run_once()
+                except Exception as exc:   # keep consuming: a database outage is retried in apply
+                    self.status.error = repr(exc)
+                    log.exception("consumer batch failed; retrying", extra={"consumer": self.name})
                     stop.wait(1)
         finally:
-            stage, self._stage = self._stage, None
-            stage.close()
-            self._commit_offsets(stage.take_applied())
             self.status.running = False
             self.dead_letters.close()    # a stopped runner holds no producer (made again if needed)
 
     def run_once(self, timeout: float | None = None) -> ApplyResult | None:
-        """Poll one batch, apply it, commit, on this thread; None when nothing arrived within the
-        timeout."""
+        """Poll one batch, apply it, commit; None when nothing arrived within the timeout."""
         self._check_epoch()
-        batch = self._poll_batch(self.poll_timeout if timeout is None else timeout)
-        if batch is None:
-            return None
-        result = self._apply_batch(batch)
-        self._commit_offsets([batch.offsets])
-        return result
-
-    def _poll_batch(self, timeout: float) -> DecodedBatch | None:
-        first = self._consumer.poll(timeout)
+        first = self._consumer.poll(self.poll_timeout if timeout is None else timeout)
         if first is None:
             return None
         messages = [first]
@@ -177,9 +147,9 @@ class ConsumerRunner:
             # Drain what is already fetched without waiting (consume() with a timeout would wait
             # for a full batch and add that wait to every single-row change's latency).
             messages += self._consumer.consume(self.batch_size - 1, 0)
-        return self._decode(messages)
+        return self._handle(messages)
 
-    def _decode(self, messages) -> DecodedBatch | None:
+    def _handle(self, messages) -> ApplyResult | None:
         started = time.monotonic()
         events: list[ChangeEvent] = []
         poison: list[tuple[ChangeEvent, PoisonEvent]] = []
@@ -198,34 +168,11 @@ class ConsumerRunner:
                                            "undecodable", None, None, None, None, None, None, None, message), reason))
         if not offsets:
             return None
-        convert_rows = getattr(self.applier, "convert_rows", None)
-        if convert_rows is not None:
-            convert_rows(events)      # row conversion off the thread that waits for the database
-        return DecodedBatch(events, poison, offsets, self.status.epoch, time.monotonic() - started)
-
-    def _apply_batch(self, batch: DecodedBatch) -> ApplyResult:
-        """Apply in one target transaction and dead-letter its poison; the offsets are committed
-        by the caller afterwards."""
-        started = time.monotonic()
         if hasattr(self.applier, "epoch"):
-            self.applier.epoch = batch.epoch    # recorded with the progress rows
-        result = self.applier.apply(batch.events, batch.poison)
+            self.applier.epoch = self.status.epoch    # recorded with the progress rows
+        result = self.applier.apply(events, poison)
         if result.poison:
             self.dead_letters.publish(result.poison, stop=self._stop)
-        self._account(result, batch.events, batch.decode_seconds + time.monotonic() - started)
-        if self.on_applied is not None:
-            try:
-                self.on_applied(result, batch.events)
-            except Exception:     # the batch is committed; a failing callback must not apply it again
-                log.exception("on_applied callback failed", extra={"consumer": self.name})
-        return result
-
-    def _commit_offsets(self, applied: list[dict[tuple[str, int], int]]) -> None:
-        if not applied:
-            return
-        offsets: dict[tuple[str, int], int] = {}
-        for batch_offsets in applied:     # oldest first: later batches move a partition further
-            offsets.update(batch_offsets)
         try:
             self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
                                   asynchronous=False)
@@ -233,9 +180,10 @@ class ConsumerRunner:
             # The rows are committed in the target; a lost offset commit only means this batch may
             # be read again (and skipped by the LSN guard). The next batch's commit covers it.
             log.warning("offset commit failed", extra={"consumer": self.name, "error": str(exc)})
-
-    def _record_error(self, exc: Exception) -> None:
-        self.status.error = repr(exc)
+        self._account(result, events, time.monotonic() - started)
+        if self.on_applied is not None:
+            self.on_applied(result, events)
+        return result
 
     def _account(self, result: ApplyResult, events: list[ChangeEvent], seconds: float) -> None:
         name = self.name
@@ -271,7 +219,6 @@ class ConsumerRunner:
         return consumer
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._finish_queued()         # resume positions must include every batch already polled
         epoch = self.status.epoch
         resume = getattr(self.applier, "resume_offsets", None)
         if resume is None:            # a custom applier: Kafka's committed offsets / earliest
@@ -287,13 +234,6 @@ class ConsumerRunner:
             else:
                 tp.offset = OFFSET_BEGINNING
         consumer.assign(partitions)
-
-    def _finish_queued(self) -> None:
-        """Within run(): wait until the apply stage has written every batch polled so far, and
-        commit their offsets."""
-        if self._stage is not None:
-            self._stage.drain()
-            self._commit_offsets(self._stage.take_applied())
 
     def _check_epoch(self) -> None:
         now = time.monotonic()
@@ -312,7 +252,6 @@ class ConsumerRunner:
         log.warning("relay started a new epoch: re-reading every partition from the beginning",
                     extra={"consumer": self.name, "old_epoch": previous, "epoch": epoch})
         metrics.EPOCH_RESETS.labels(self.name).inc()
-        self._finish_queued()         # the old epoch's batches already polled are applied first
         # Reset the positions in place. (A new consumer instance would rejoin the group, and Tansu
         # keeps the old member as group leader until it expires, so the rejoin can hang.)
         assigned = self._consumer.assignment()
