@@ -212,6 +212,10 @@ class Forwarder:
     async def relay(self, response, send, method: str, tee: Optional[ResponseTee] = None) -> None:
         """Send the upstream's response to the client, streaming large or open-ended bodies."""
         headers = response_headers(response.raw_headers)
+        if response.status in (204, 304):
+            # No body follows. A Content-Length there (a 304's is the full answer's size; a 204 must
+            # not have one) would make uvicorn expect that many bytes and fail the response.
+            headers = [header for header in headers if header[0] != b"content-length"]
         if tee is not None:
             tee.status, tee.headers = response.status, headers
         try:

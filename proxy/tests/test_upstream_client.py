@@ -313,3 +313,37 @@ async def test_a_kept_alive_connection_the_upstream_closes_is_retried_only_for_i
         await upstream.close()
     assert len(server.requests) == (3 if retried else 2)
     assert server.connections == (2 if retried else 1)
+
+
+async def test_the_aiohttp_client_for_https_upstreams_answers_with_the_same_interface():
+    """Run against plain http here (no TLS server in the tests): the adapter, not TLS, is under test."""
+    from proxy.aiohttp_client import AiohttpClient
+
+    chunked = b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    async with RawServer([OK, chunked, OK]) as server:
+        client = AiohttpClient(f"http://127.0.0.1:{server.port}", 2, 5, 4)
+        status, headers, body = await fetch(client, target=b"/a?b=1")
+        assert (status, body) == (200, b'{"ok": true}')
+        response = await client.open("GET", b"/", HEADERS)
+        assert [v for k, v in response.raw_headers if k == b"Set-Cookie"] == [b"a=1", b"b=2"]
+        assert b"".join([chunk async for chunk in response.chunks()]) == b"abc"
+        response.release()
+        with pytest.raises(TooLarge):
+            response = await client.open("GET", b"/", HEADERS)
+            try:
+                await response.read(4)
+            finally:
+                response.release()
+        await client.close()
+    assert server.requests[0].startswith(b"GET /a?b=1 HTTP/1.1\r\n")
+    async with RawServer([OK], silent=True) as server:
+        client = AiohttpClient(f"http://127.0.0.1:{server.port}", 2, 5, 4)
+        with pytest.raises(UpstreamFailure) as failure:
+            await fetch(client, timeout=0.2)
+        assert (failure.value.kind, failure.value.status) == ("timeout", 504)
+        await client.close()
+    client = AiohttpClient(f"http://127.0.0.1:{server.port}", 2, 5, 4)
+    with pytest.raises(UpstreamFailure) as failure:
+        await fetch(client)
+    assert (failure.value.kind, failure.value.retry_connect) == ("connect", True)
+    await client.close()
