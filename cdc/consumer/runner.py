@@ -127,11 +127,22 @@ class ConsumerRunner:
         try:
             while not stop.is_set():
                 try:
-                    self.run_once()
-                except Exception as exc:   # keep consuming: a database outage is retried in apply
-                    self.status.error = repr(exc)
-                    log.exception("consumer batch failed; retrying", extra={"consumer": self.name})
+                    self._check_epoch()
+                    messages = self._poll(self.poll_timeout)
+                except Exception as exc:   # the broker is unreachable: keep polling
+                    self._record_error(exc, "consumer poll failed; retrying")
                     stop.wait(1)
+                    continue
+                # A batch that fails (the database stayed down through apply's own retries) is
+                # applied again, never skipped: the consumer's position is already past it, so
+                # polling on would lose it once a later batch commits its offsets.
+                while messages and not stop.is_set():
+                    try:
+                        self._handle(messages)
+                        break
+                    except Exception as exc:
+                        self._record_error(exc, "consumer batch failed; applying it again")
+                        stop.wait(1)
         finally:
             self.status.running = False
             self.dead_letters.close()    # a stopped runner holds no producer (made again if needed)
@@ -139,15 +150,23 @@ class ConsumerRunner:
     def run_once(self, timeout: float | None = None) -> ApplyResult | None:
         """Poll one batch, apply it, commit; None when nothing arrived within the timeout."""
         self._check_epoch()
-        first = self._consumer.poll(self.poll_timeout if timeout is None else timeout)
+        messages = self._poll(self.poll_timeout if timeout is None else timeout)
+        return self._handle(messages) if messages else None
+
+    def _poll(self, timeout: float) -> list:
+        first = self._consumer.poll(timeout)
         if first is None:
-            return None
+            return []
         messages = [first]
         if self.batch_size > 1:
             # Drain what is already fetched without waiting (consume() with a timeout would wait
             # for a full batch and add that wait to every single-row change's latency).
             messages += self._consumer.consume(self.batch_size - 1, 0)
-        return self._handle(messages)
+        return messages
+
+    def _record_error(self, exc: Exception, message: str) -> None:
+        self.status.error = repr(exc)
+        log.exception(message, extra={"consumer": self.name})
 
     def _handle(self, messages) -> ApplyResult | None:
         started = time.monotonic()
