@@ -80,7 +80,16 @@ class UpstreamClient:
                 break
             waiter = self.loop.create_future()
             self._waiters.append(waiter)
-            connection = await waiter  # an idle connection handed over, or None: a slot is free
+            try:
+                connection = await waiter  # an idle connection handed over, or None: a slot is free
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():  # handed over, then cancelled: pass it on
+                    handed = waiter.result()
+                    if handed is not None:
+                        self.put_back(handed)
+                    else:
+                        self._wake_waiter()
+                raise
             if connection is not None and not connection.closed:
                 return connection
         self._open += 1
@@ -88,6 +97,9 @@ class UpstreamClient:
             _, connection = await asyncio.wait_for(
                 self.loop.create_connection(lambda: UpstreamConnection(self), self.host, self.port),
                 self.connect_timeout if timeout is None else min(timeout, self.connect_timeout))
+        except asyncio.CancelledError:
+            self._slot_freed()
+            raise
         except asyncio.TimeoutError:
             self._slot_freed()
             raise UpstreamFailure("connect", 504, "connecting timed out", retry_connect=True) from None
@@ -111,6 +123,9 @@ class UpstreamClient:
 
     def _slot_freed(self) -> None:
         self._open -= 1
+        self._wake_waiter()
+
+    def _wake_waiter(self) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():

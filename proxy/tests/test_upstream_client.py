@@ -277,6 +277,23 @@ async def test_the_pool_limit_makes_exchanges_wait_for_a_connection():
     assert server.connections <= 2
 
 
+async def test_a_connection_handed_to_a_cancelled_waiter_goes_to_the_next_one():
+    async with RawServer(answer=lambda n, head, body: OK) as server:
+        client = client_for(server, max_connections=1)
+        holding = await client.open("GET", b"/", HEADERS)
+        await holding.read()
+        first = asyncio.ensure_future(fetch(client))
+        second = asyncio.ensure_future(fetch(client))
+        await asyncio.sleep(0.05)  # both wait for the one connection
+        holding.release()  # handed to the first waiter...
+        first.cancel()  # ...which is cancelled before it runs
+        assert (await asyncio.wait_for(second, 5))[0] == 200
+        assert first.cancelled()
+        assert (await fetch(client))[0] == 200
+        await client.close()
+    assert server.connections == 1
+
+
 def forwarder_and_upstream(port: int) -> tuple[Forwarder, Upstream]:
     metrics = ProxyMetrics()
     upstream = Upstream("legacy", UpstreamSpec(url=f"http://127.0.0.1:{port}", breaker=None), metrics)
