@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import psycopg
 from psycopg import sql as psql
@@ -76,6 +76,10 @@ class ChangeApplier:
         self.consumer_name = consumer_name
         self.epoch: str | None = None      # the relay epoch the runner reads in (set per batch)
         self.transactions = 0              # committed target transactions (bisection is visible here)
+        # Called with the events the target rejected, before the transaction that records progress
+        # past them commits: the dead-letter topic must hold them first, or a stop in between
+        # would skip them on restart without a trace (ConsumerRunner sets it).
+        self.dead_letter: Callable[[list[tuple[ChangeEvent, PoisonEvent]]], None] | None = None
         ensure_tables(engine)
         self.bound = bind(topic_map, engine)
 
@@ -98,6 +102,8 @@ class ChangeApplier:
             # among n costs about 2*log2(n) transactions instead of n.
             log.warning("batch failed; bisecting", extra={"error": _detail(exc)[:300], "changes": len(changes)})
             self._isolate_rejected(changes, result)
+            if self.dead_letter is not None:
+                self.dead_letter(result.poison)
             self._commit([], seen, result)
         return result
 

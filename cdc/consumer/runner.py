@@ -1,6 +1,7 @@
 """The consumer loop services run: poll a batch, decode, apply to the target in one transaction,
-dead-letter poison, then commit Kafka offsets (only after the database commit). Restarting at any
-point re-reads at most the uncommitted batch, which the LSN guard makes harmless.
+then commit Kafka offsets (only after the database commit); poison goes to the dead-letter topic
+before any progress past it is recorded. Restarting at any point re-reads at most the uncommitted
+batch, which the LSN guard makes harmless.
 
 Runs synchronously (`run()`, `run_once()`), on a thread (`start_background()`), or inside a
 FastAPI app (`consumer_lifespan(runner)`); the database and Kafka calls block, so they stay off
@@ -189,9 +190,15 @@ class ConsumerRunner:
             return None
         if hasattr(self.applier, "epoch"):
             self.applier.epoch = self.status.epoch    # recorded with the progress rows
+        # Poison reaches the dead-letter topic before anything records progress past it (the
+        # target's progress rows, then Kafka's offsets). A stop in between re-reads the batch: an
+        # event may be dead-lettered twice, never skipped unrecorded.
+        dead_letter = _OncePerEvent(self.dead_letters, self._stop)
+        if hasattr(self.applier, "dead_letter"):
+            self.applier.dead_letter = dead_letter
+        dead_letter(poison)
         result = self.applier.apply(events, poison)
-        if result.poison:
-            self.dead_letters.publish(result.poison, stop=self._stop)
+        dead_letter(result.poison)
         try:
             self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
                                   asynchronous=False)
@@ -291,6 +298,21 @@ class ConsumerRunner:
 
     def start_background(self) -> "BackgroundConsumer":
         return BackgroundConsumer(self)
+
+
+class _OncePerEvent:
+    """Publishes each poison event of one batch to the dead-letter topic once, whoever asks first."""
+
+    def __init__(self, publisher: DeadLetterPublisher, stop: threading.Event):
+        self._publisher, self._stop = publisher, stop
+        self._sent: set[tuple[str, int, int]] = set()
+
+    def __call__(self, poison: list[tuple[ChangeEvent, PoisonEvent]]) -> None:
+        fresh = [(event, reason) for event, reason in poison
+                 if (event.topic, event.partition, event.offset) not in self._sent]
+        if fresh:
+            self._publisher.publish(fresh, stop=self._stop)
+            self._sent.update((event.topic, event.partition, event.offset) for event, _ in fresh)
 
 
 class BackgroundConsumer:

@@ -75,3 +75,35 @@ def test_a_clean_batch_is_one_transaction(target):
     result = applying.apply(events(500, set()))
     assert result.applied == 500 and not result.poison
     assert applying.transactions == 1
+
+
+def progress_offset(engine):
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT max(kafka_offset) FROM cdc_consumer_progress "
+                                    "WHERE consumer = 'bisect-test'").scalar()
+
+
+def test_rejected_events_are_dead_lettered_before_progress_passes_them(target):
+    applying = applier(target)
+    handed = []
+
+    def dead_letter(poison):
+        handed.append(([event.offset for event, _ in poison], progress_offset(target)))
+
+    applying.dead_letter = dead_letter
+    applying.apply(events(64, {10, 40}))
+    assert handed == [([10, 40], None)]       # no progress recorded when the topic got them
+    assert progress_offset(target) == 63
+
+
+def test_a_stop_while_dead_lettering_records_no_progress_past_the_poison(target):
+    applying = applier(target)
+
+    def stopped(_poison):
+        raise InterruptedError("stopped before the dead-letter topic acknowledged")
+
+    applying.dead_letter = stopped
+    with pytest.raises(InterruptedError):
+        applying.apply(events(64, {10}))
+    # The batch is read again after a restart, and event 10 then reaches the dead-letter topic.
+    assert progress_offset(target) is None
