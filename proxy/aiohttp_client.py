@@ -71,7 +71,8 @@ class AiohttpClient:
         if timeout is not None:
             options["timeout"] = aiohttp.ClientTimeout(total=timeout, sock_connect=self.connect_timeout)
         try:
-            response = await self.session.request(method, url, headers=headers, data=body, allow_redirects=False,
+            text_headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+            response = await self.session.request(method, url, headers=text_headers, data=body, allow_redirects=False,
                                                   skip_auto_headers=_SKIP_AUTO, **options)
         except _ERRORS as exc:
             raise classify(exc) from exc

@@ -63,13 +63,14 @@ class RequestGuard:
         return host
 
 
-def upstream_headers(scope: dict, host: bytes, trust_forwarded: bool) -> tuple[list[tuple[str, str]], str]:
-    """Headers for the upstream request and the request id they carry."""
+def upstream_headers(scope: dict, host: bytes, trust_forwarded: bool) -> tuple[list[tuple[bytes, bytes]], str]:
+    """Headers for the upstream request, as bytes the upstream client writes as they are, and the
+    request id they carry."""
     connection_tokens: set[bytes] = set()
     for name, value in scope["headers"]:
         if name == b"connection":
             connection_tokens.update(t.strip().lower() for t in value.split(b","))
-    out: list[tuple[str, str]] = []
+    out: list[tuple[bytes, bytes]] = []
     incoming: dict[bytes, bytes] = {}
     request_id = None
     for name, value in scope["headers"]:
@@ -80,22 +81,22 @@ def upstream_headers(scope: dict, host: bytes, trust_forwarded: bool) -> tuple[l
             continue
         if name == b"x-request-id":
             request_id = value.decode("latin-1")
-        out.append((name.decode("latin-1"), value.decode("latin-1")))
+        out.append((name, value))
     client = scope.get("client")
-    client_addr = client[0] if client else ""
+    client_addr = client[0].encode("latin-1") if client else b""
     if trust_forwarded and b"x-forwarded-for" in incoming:
-        forwarded_for = f"{incoming[b'x-forwarded-for'].decode('latin-1')}, {client_addr}"
+        forwarded_for = incoming[b"x-forwarded-for"] + b", " + client_addr
     else:
         forwarded_for = client_addr
-    proto = incoming.get(b"x-forwarded-proto", b"").decode("latin-1") if trust_forwarded else ""
-    forwarded_host = incoming.get(b"x-forwarded-host", b"").decode("latin-1") if trust_forwarded else ""
-    out.append(("X-Forwarded-For", forwarded_for))
-    out.append(("X-Forwarded-Proto", proto or scope.get("scheme", "http")))
-    out.append(("X-Forwarded-Host", forwarded_host or host.decode("latin-1")))
+    proto = incoming.get(b"x-forwarded-proto", b"") if trust_forwarded else b""
+    forwarded_host = incoming.get(b"x-forwarded-host", b"") if trust_forwarded else b""
+    out.append((b"X-Forwarded-For", forwarded_for))
+    out.append((b"X-Forwarded-Proto", proto or scope.get("scheme", "http").encode("latin-1")))
+    out.append((b"X-Forwarded-Host", forwarded_host or host))
     if request_id is None:
         # Only needs to be unique enough to trace a request: no urandom syscall per request.
         request_id = f"{random.getrandbits(128):032x}"
-        out.append(("X-Request-ID", request_id))
+        out.append((b"X-Request-ID", request_id.encode("ascii")))
     return out, request_id
 
 

@@ -18,6 +18,7 @@ was already compared. Its metrics reach /metrics through Prometheus' multiproces
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 import os
@@ -76,6 +77,10 @@ class ShadowWorker:
         # Ctrl-C and SIGHUP reach the whole process group: the supervisor decides when we stop.
         loop.add_signal_handler(signal.SIGINT, lambda: None)
         loop.add_signal_handler(signal.SIGHUP, lambda: None)
+        # As in the serving processes (proxy/app.py): what start-up built lives as long as the
+        # process; out of the collector's sight, a full collection scans only what mirrors keep.
+        gc.collect()
+        gc.freeze()
         await stopping.wait()
         data_server.close()
         for reader in list(self.readers):
@@ -104,7 +109,7 @@ class ShadowWorker:
 
     async def _read(self, data: asyncio.StreamReader) -> None:
         table: Optional[RouteTable] = None  # the table of the serving process at the other end
-        while (message := await frames.read(data)) is not None:
+        async for message in frames.messages(data):
             kind = message[0]
             if kind == "mirror":
                 # full: stop reading, the serving process drops instead of queueing more

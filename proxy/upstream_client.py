@@ -51,7 +51,7 @@ class UpstreamClient:
         exchange (shadow mirrors, probes); without it, the upstream's read timeout between reads."""
         deadline = timeout is not None
         started = time.monotonic()
-        chunked = body is not None and not isinstance(body, bytes) and not _has(headers, "content-length")
+        chunked = body is not None and not isinstance(body, bytes) and not _has(headers, b"content-length")
         head = _request_head(method, target, headers, body, chunked, self.host_header)
         connection = await self._connection(timeout)
         if deadline:
@@ -137,24 +137,24 @@ class UpstreamClient:
             self._idle.pop().close()
 
 
-def _has(headers: list, lower_name: str) -> bool:
+def _has(headers: list, lower_name: bytes) -> bool:
     return any(name.lower() == lower_name for name, _ in headers)
 
 
 def _request_head(method: str, target: bytes, headers: list, body: Body, chunked: bool, host_header: bytes) -> bytes:
-    """Headers go as given (names and values as the proxy forwards them); Host, Accept and the body's
-    framing are added only if missing, as aiohttp's client added them before."""
+    """Headers go as given ((name, value) bytes, as the proxy forwards them); Host, Accept and the
+    body's framing are added only if missing, as aiohttp's client added them before."""
     lines = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
     has_host = has_length = has_accept = False
     for name, value in headers:
         lower = name.lower()
-        if lower == "host":
+        if lower == b"host":
             has_host = True
-        elif lower == "content-length":
+        elif lower == b"content-length":
             has_length = True
-        elif lower == "accept":
+        elif lower == b"accept":
             has_accept = True
-        lines += (name.encode("latin-1"), b": ", value.encode("latin-1"), b"\r\n")
+        lines += (name, b": ", value, b"\r\n")
     if not has_host:
         lines.append(host_header)
     if not has_accept:

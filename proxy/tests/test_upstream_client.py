@@ -17,7 +17,7 @@ from proxy.upstream_client import TooLarge, UpstreamClient, UpstreamFailure
 from proxy.upstreams import Upstream
 
 OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{"ok": true}'
-HEADERS = [("host", "shop.example"), ("X-Request-ID", "abc"), ("X-Vobe-Shadow", "1")]
+HEADERS = [(b"host", b"shop.example"), (b"X-Request-ID", b"abc"), (b"X-Vobe-Shadow", b"1")]
 
 
 async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
@@ -118,7 +118,7 @@ async def test_request_bodies_get_their_framing():
             yield b"defg"
 
         await fetch(client, "PUT", b"/upload", parts())  # streamed without a length: chunked
-        await fetch(client, "PUT", b"/upload", parts(), headers=[*HEADERS, ("Content-Length", "7")])  # raw
+        await fetch(client, "PUT", b"/upload", parts(), headers=[*HEADERS, (b"Content-Length", b"7")])  # raw
         await client.close()
     assert server.requests[0].endswith(b"Content-Length: 8\r\n\r\n{\"a\": 1}")
     assert server.requests[1].endswith(b"Content-Length: 0\r\n\r\n")
