@@ -56,17 +56,25 @@ class GcPauses:
 
     def __init__(self):
         self.pauses: list[float] = []
+        self.by_generation: dict[int, list[float]] = {}
         self._started = 0.0
         gc.callbacks.append(self._callback)
 
-    def _callback(self, phase, _info) -> None:
+    def _callback(self, phase, info) -> None:
         if phase == "start":
             self._started = time.perf_counter()
         else:
-            self.pauses.append(time.perf_counter() - self._started)
+            pause = time.perf_counter() - self._started
+            self.pauses.append(pause)
+            self.by_generation.setdefault(info["generation"], []).append(pause)
 
     def reset(self) -> None:
         self.pauses = []
+        self.by_generation = {}
+
+    def summary(self) -> str:
+        return "; ".join(f"generation {gen}: {len(p)}, total {sum(p) * 1000:.0f} ms, longest {max(p) * 1000:.1f} ms"
+                         for gen, p in sorted(self.by_generation.items()))
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -245,7 +253,7 @@ def main() -> None:
 
         runner = ConsumerRunner(TopicMap.mirror(connector.topic_prefix, connector.data_tables), target,
                                 group_id=f"bench-{uuid.uuid4().hex[:6]}", bootstrap_servers=broker.bootstrap,
-                                on_applied=on_applied)
+                                on_applied=on_applied, freeze_gc=True)   # as a consumer process's entry point does
         raw = threading.Thread(target=raw_consumer, daemon=True)
         raw.start()
         background = runner.start_background()
@@ -347,7 +355,7 @@ def main() -> None:
         wait_until(lambda: listen_applied[0] >= expected and target_rows() >= expected, 600, 0.01, "bulk rows applied")
         done = time.time()
         main_cpu = time.thread_time() - main_cpu_before   # the write loop + the wait_until polls
-        bulk_gc = list(gc_pauses.pauses)
+        bulk_gc, bulk_gc_generations = list(gc_pauses.pauses), gc_pauses.summary()
         cpu_after = cpu_seconds(processes)
         watcher.join(2 * RELAY_POLL_SECS + 5)
         bench_cpu = watcher_cpu[0] + main_cpu
@@ -426,7 +434,7 @@ def main() -> None:
               + f"); the runner's thread alone {1e6 * runner_cpu / args.rows:.1f} us")
         if bulk_gc:
             print(f"    garbage collections in this process during the bulk window: {len(bulk_gc)}, "
-                  f"total {sum(bulk_gc) * 1000:.0f} ms, longest {max(bulk_gc) * 1000:.1f} ms")
+                  f"total {sum(bulk_gc) * 1000:.0f} ms, longest {max(bulk_gc) * 1000:.1f} ms ({bulk_gc_generations})")
         busiest = sorted(relay_threads.items(), key=lambda item: -item[1])[:6]
         print("    relay threads: " + ", ".join(f"{name} {100 * cpu / window:.0f} %" for name, cpu in busiest))
         # librdkafka's threads (rdk:...) fetch and parse for the runner; the raw consumer's are idle here.
