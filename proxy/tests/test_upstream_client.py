@@ -183,7 +183,7 @@ async def test_large_bodies_stream_both_ways_with_bounded_buffers():
     digest = hashlib.sha256()
 
     async def serve(reader, writer):
-        head = await reader.readuntil(b"\r\n\r\n")
+        await reader.readuntil(b"\r\n\r\n")
         received = 0
         while True:  # chunked request body: count it as it comes
             length = int((await reader.readuntil(b"\r\n")).strip(), 16)
