@@ -60,10 +60,7 @@ class UpstreamClient:
             return await connection.exchange(head, body, chunked, method == "HEAD",
                                              timeout if deadline else self.read_timeout, deadline)
         except BaseException:
-            connection.active = False
-            if connection.timer is not None:
-                connection.timer.cancel()
-            connection.close()
+            connection.finish()  # failed or cancelled: closed (it goes back only after a whole answer)
             raise
 
     async def _connection(self, timeout: Optional[float]) -> UpstreamConnection:
