@@ -97,3 +97,19 @@ def relay(source_url, broker, run_id, cdc_workdir):
 def source(source_url):
     with psycopg.connect(source_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def item_target(pg_port):
+    """A fresh database with one table, item (id, qty >= 0), for ChangeApplier tests."""
+    name = f"cdc_items_{uuid.uuid4().hex[:8]}"
+    admin = f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/{name}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE item (id integer PRIMARY KEY, qty integer NOT NULL CHECK (qty >= 0))")
+    yield engine
+    engine.dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
