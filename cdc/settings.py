@@ -35,8 +35,8 @@ class CdcSettings:
     # How often the relay checks that the broker still holds its epoch marker (see broker_epoch.py).
     broker_check_secs: float = field(default_factory=lambda: float(_env("CDC_BROKER_CHECK_SECS", "2")))
     # Partitions of the topics the relay creates (empty = the connector file's
-    # topic.creation.default.partitions). Tansu's CPU per fetch grows with the partitions a
-    # consumer reads; see ADR 0003 for what one partition per topic saves on a small machine.
+    # topic.creation.default.partitions; the local stack sets 1). Tansu's CPU per fetch grows with
+    # the partitions a consumer reads; see ADR 0003 for what one partition per topic saves.
     topic_partitions: int | None = field(default_factory=lambda: _optional_int("CDC_TOPIC_PARTITIONS"))
     state_dir: Path = field(default_factory=lambda: Path(_env("CDC_STATE_DIR", str(CDC_DIR.parent / ".stack" / "cdc"))))
 

@@ -169,8 +169,9 @@ after the broker acknowledged the events, so a crash re-sends the last events: c
 idempotent (the `cdc.consumer` runtime upserts by key and skips events whose `source.lsn` is older
 than the row's). The embedded broker keeps topics in memory: when it restarts, the relay starts a
 new *epoch* (topic `{prefix}.relay-epoch`) and snapshots every table again (`op=r`); consumers of
-the runtime re-read from the beginning automatically. The relay creates every topic (4 partitions) when it
-enters an epoch, so a topic exists before its first event; the broker never auto-creates them.
+the runtime re-read from the beginning automatically. The relay creates every topic (`CDC_TOPIC_PARTITIONS`
+partitions: 1 in the local stack; the connector file's 4 when unset, as Kafka Connect does) when it enters an epoch,
+so a topic exists before its first event; the broker never auto-creates them.
 
 ## Other topics
 

@@ -39,7 +39,9 @@ from cdc.consumer import ConsumerRunner, TopicMap, consumer_config  # noqa: E402
 from cdc.settings import DEFAULT_CONNECTOR_FILE, CdcSettings  # noqa: E402
 from cdc.source_setup import drop_slot  # noqa: E402
 from cdc.testing import RelayProcess, mirror_tables, seed_listener, table_checksum, wait_until  # noqa: E402
+from stack.components.cdc_relay import relay_env  # noqa: E402
 from stack.postgres_cluster import PostgresCluster  # noqa: E402
+from stack.settings import StackSettings  # noqa: E402
 from tests.support.postgres_plugin import free_port  # noqa: E402
 
 NAIVE = {"p50_ms": 13, "p99_ms": 32, "rows_per_s": 3000}
@@ -175,8 +177,9 @@ def main() -> None:
                         help="keep the stack cluster's synchronous_commit=off for the source database")
     parser.add_argument("--broker-check-secs", default="1",
                         help="the relay's broker/slot check interval (CDC_BROKER_CHECK_SECS; tests use 1, the stack 2)")
-    parser.add_argument("--partitions", default="",
-                        help="partitions of each topic the relay creates (CDC_TOPIC_PARTITIONS; default: the connector file's)")
+    parser.add_argument("--partitions", default=relay_env(StackSettings())["CDC_TOPIC_PARTITIONS"],
+                        help="partitions of each topic the relay creates (CDC_TOPIC_PARTITIONS; default: what the stack "
+                             "runs, 1 on the embedded broker; an empty value: the connector file's)")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder for inspection")
     args = parser.parse_args()
     gc_pauses = GcPauses()
@@ -190,7 +193,9 @@ def main() -> None:
     connector = ConnectorConfig.load(DEFAULT_CONNECTOR_FILE)
     slot = f"bench_{uuid.uuid4().hex[:8]}"
     try:
-        print("setting up Postgres, schema, Tansu, relay" + (f" (topics of {args.partitions} partition(s))" if args.partitions else "") + "...", flush=True)
+        print("setting up Postgres, schema, Tansu, relay (topics of "
+              + (f"{args.partitions} partition(s)" if args.partitions else "the connector file's partitions") + ")...",
+              flush=True)
         cluster.initialise()
         cluster.start()
         cluster.wait_ready()

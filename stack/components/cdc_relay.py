@@ -4,6 +4,8 @@ Streams the monolith's tables into `vobe.public.<table>` topics; /healthz, /read
 /status on the relay port. Keeps its replication slot (vobe_cdc) across restarts on purpose."""
 from __future__ import annotations
 
+import os
+
 from stack.component import Component
 from stack.components.monolith import DATABASE
 from stack.readiness import http_ok
@@ -16,6 +18,10 @@ def relay_env(settings: StackSettings) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": f"{settings.host}:{settings.broker_port}",
         "CDC_RELAY_HOST": settings.host,
         "CDC_RELAY_PORT": str(settings.relay_port),
+        # One partition per topic on the embedded single-node broker: Tansu's CPU per event grows
+        # with the partitions consumers fetch (ADR 0003), and one machine gains nothing from more.
+        # Kafka Connect in production keeps the connector file's topic.creation.default.partitions.
+        "CDC_TOPIC_PARTITIONS": os.environ.get("CDC_TOPIC_PARTITIONS", "1"),
         "PYTHONPATH": str(settings.root),
     }
 
