@@ -5,8 +5,8 @@ both in front of the same upstream (1 KB JSON on uvicorn), all on this machine.
 
 The proxy runs PROXY_WORKERS=N serving processes (default: the CPU count) and nginx gets the same
 worker_processes. Two measurements per target (direct, nginx, proxy-legacy, proxy-shadow,
-proxy-shadow-10% which mirrors a 10% sample):
-  * fixed rate (open loop, default 1,000 req/s): latency measured from each request's *scheduled*
+proxy-shadow-10% which mirrors a 10% sample, proxy-shadow-offhost):
+  * fixed rate (open loop, default 1,000 req/s, benchmarks/proxy/open_loop.py): latency measured from each request's *scheduled*
     send time, so a stall is charged to every request that waited (no coordinated omission);
     reported as added p50/p99 over the direct call. The targets take turns in `--rounds` rounds
     (each round `seconds / rounds` per target), so a burst of load from elsewhere on the machine
@@ -14,12 +14,15 @@ proxy-shadow-10% which mirrors a 10% sample):
     p99 is printed next to the pooled one. For the proxies it also prints what their serving
     processes saw meanwhile: event-loop wake-ups late by 5 ms or more, and the longest GC pause;
   * max throughput: wrk, 2 threads, 16 connections: requests/s and wrk's p50/p99.
+proxy-shadow-offhost mirrors everything, like proxy-shadow, to a second candidate process that runs
+under SCHED_IDLE: it stands in for a candidate on its own host (in production the new service does
+not share the proxy's cores), so its added latency is what shadow mode itself costs the client; the
+difference to proxy-shadow is what a candidate on the same two cores costs.
 Needs the Debian packages nginx-light (or nginx) and wrk. Every port is ephemeral; every process it
 starts is stopped at the end."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import re
 import shutil
@@ -31,10 +34,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.proxy.open_loop import fixed_rate  # noqa: E402
 
 UPSTREAM = '''
 import json, os, socket, uvicorn
@@ -91,8 +96,15 @@ routes:
     target: candidate
     shadow: {{sample: {sample}}}
 """
-# proxy variants: name -> (route mode, shadow sample rate)
-PROXIES = {"proxy-legacy": ("legacy", 1.0), "proxy-shadow": ("shadow", 1.0), "proxy-shadow-10%": ("shadow", 0.1)}
+# proxy variants: name -> (route mode, shadow sample rate, candidate upstream)
+PROXIES = {"proxy-legacy": ("legacy", 1.0, "candidate"), "proxy-shadow": ("shadow", 1.0, "candidate"),
+           "proxy-shadow-10%": ("shadow", 0.1, "candidate"), "proxy-shadow-offhost": ("shadow", 1.0, "candidate-offhost")}
+# Upstream processes; the off-host candidate runs only on CPU nothing else on this machine wants.
+UPSTREAMS = {"upstream": False, "candidate": False, "candidate-offhost": True}
+
+
+def idle_priority() -> None:
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 TOKEN = "bench-admin-token"
 
 
@@ -123,40 +135,6 @@ def wait_http(url: str, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} never answered")
-
-
-async def fixed_rate(url: str, rate: float, seconds: float, warmup: float = 1.0) -> dict:
-    """Open-loop load at `rate` req/s; latency from the scheduled send time."""
-    connector = aiohttp.TCPConnector(limit=256)
-    latencies: list[float] = []
-    errors = 0
-    async with aiohttp.ClientSession(connector=connector) as session:
-        async def one(scheduled: float, record: bool):
-            nonlocal errors
-            try:
-                async with session.get(url) as response:
-                    await response.read()
-                    ok = response.status == 200
-            except aiohttp.ClientError:
-                ok = False
-            if record:
-                if ok:
-                    latencies.append(time.perf_counter() - scheduled)
-                else:
-                    errors += 1
-
-        tasks = []
-        start = time.perf_counter()
-        total = int((warmup + seconds) * rate)
-        for i in range(total):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(scheduled, i >= warmup * rate)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    return {"sent_rate": total / elapsed, "latencies": latencies, "errors": errors}
 
 
 def pct(latencies: list[float], p: float) -> float:
@@ -238,9 +216,9 @@ def family(pid: int) -> dict[str, list[int]]:
     return kinds
 
 
-def cpu_groups(upstream_pids: dict[str, int], proxy_pid) -> dict[str, list[int]]:
+def cpu_groups(upstream_pids: dict[str, int], proxy_pid, candidate: str = "candidate") -> dict[str, list[int]]:
     """Processes whose CPU a fixed-rate run charges: the upstreams, and the proxy's children."""
-    groups = {"upstream": [upstream_pids["upstream"]], "candidate": [upstream_pids["candidate"]]}
+    groups = {"upstream": [upstream_pids["upstream"]], "candidate": [upstream_pids[candidate]]}
     if proxy_pid is not None:
         kinds = family(proxy_pid)
         groups["proxy serving"] = kinds["serving"]
@@ -287,9 +265,10 @@ def main() -> None:
     try:
         ports = {}
         upstream_pids = {}
-        for name in ("upstream", "candidate"):
+        for name, idle in UPSTREAMS.items():
             port_file = work / f"{name}.port"
-            process = subprocess.Popen([PY, "-c", UPSTREAM], env={**env, "PORT_FILE": str(port_file)})
+            process = subprocess.Popen([PY, "-c", UPSTREAM], env={**env, "PORT_FILE": str(port_file)},
+                                       preexec_fn=idle_priority if idle else None)
             processes.append(process)
             upstream_pids[name] = process.pid
             ports[name] = wait_port_file(port_file, process)
@@ -304,10 +283,10 @@ def main() -> None:
         }
         proxies: dict[str, int] = {}
         variants = {name: v for name, v in PROXIES.items() if not args.only or name in args.only}
-        for name, (mode, sample) in variants.items():
+        for name, (mode, sample, candidate) in variants.items():
             slug = name.replace("%", "")
             routes = work / f"routes-{slug}.yaml"
-            routes.write_text(ROUTES.format(legacy=ports["upstream"], candidate=ports["candidate"], mode=mode,
+            routes.write_text(ROUTES.format(legacy=ports["upstream"], candidate=ports[candidate], mode=mode,
                                             sample=sample))
             port_file = work / f"{slug}.port"
             process = subprocess.Popen([PY, "-m", "proxy"], cwd=ROOT, env={
@@ -333,7 +312,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, url in targets.items():
                 before = stall_figures(url) if name in proxies else None
-                groups = cpu_groups(upstream_pids, proxies.get(name))
+                groups = cpu_groups(upstream_pids, proxies.get(name), PROXIES.get(name, (0, 0, "candidate"))[2])
                 cpu_before = {group: sum(cpu_seconds(p) for p in pids) for group, pids in groups.items()}
                 own_before, started = sum(os.times()[:2]), time.perf_counter()
                 rounds[name].append(uvloop.run(fixed_rate(url, args.rate, args.seconds / args.rounds)))
@@ -348,27 +327,27 @@ def main() -> None:
         fixed = {name: pooled(r) for name, r in rounds.items()}
         shadow_work = {name: shadow_figures(url) for name, url in targets.items() if name.startswith("proxy-shadow")}
         base = fixed["direct"]
-        print(f"{'target':<16} {'rate':>7} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} "
+        print(f"{'target':<20} {'rate':>7} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} "
               f"{'worst round p99':>16} {'errors':>6}")
         for name, r in fixed.items():
-            print(f"{name:<16} {r['sent_rate']:>7.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
+            print(f"{name:<20} {r['sent_rate']:>7.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
                   f"{r['p50'] - base['p50']:>8.3f} {r['p99'] - base['p99']:>8.3f} {r['worst_round_p99']:>16.3f} "
                   f"{r['errors']:>6}")
         for name, figures in shadow_work.items():
             print(f"{name}: {figures}")
         print("serving processes during the fixed-rate runs:")
         for name, deltas in stalls.items():
-            print(f"  {name:<16} {describe_stalls(deltas)}")
+            print(f"  {name:<20} {describe_stalls(deltas)}")
         print("CPU used during the fixed-rate runs (cores, of this machine's " f"{os.cpu_count()}):")
         for name, groups in cores.items():
-            print(f"  {name:<16} " + ", ".join(f"{group} {value:.2f}" for group, value in groups.items())
+            print(f"  {name:<20} " + ", ".join(f"{group} {value:.2f}" for group, value in groups.items())
                   + f"; all listed {sum(groups.values()):.2f}")
         print("CPU per request at the fixed rate (us): serving processes per request / shadow worker per "
               "mirrored request")
         for name in variants:
             rate, sample = fixed[name]["sent_rate"], PROXIES[name][1]
             shadow = cores[name].get("shadow worker", 0.0) * 1e6 / (rate * sample) if PROXIES[name][0] == "shadow" else 0
-            print(f"  {name:<16} {cores[name].get('proxy serving', 0.0) * 1e6 / rate:>5.0f} / {shadow:>5.0f}")
+            print(f"  {name:<20} {cores[name].get('proxy serving', 0.0) * 1e6 / rate:>5.0f} / {shadow:>5.0f}")
         print("\nmax throughput (wrk -t2 -c16)")
         peak, cpu = {}, {}
         for name, url in targets.items():
@@ -378,14 +357,14 @@ def main() -> None:
             if before:
                 cpu[name] = [(sum(cpu_seconds(pid) for pid in kinds[kind]) - before[kind]) / peak[name]["requests"] * 1e6
                              for kind in ("serving", "shadow")]
-        print(f"{'target':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'non-2xx':>8}"
+        print(f"{'target':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'non-2xx':>8}"
               f"   (nginx and proxy: {args.workers} workers each)")
         for name, r in peak.items():
-            print(f"{name:<16} {r['rps']:>9.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
+            print(f"{name:<20} {r['rps']:>9.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
                   f"{r['rps'] / peak['nginx']['rps']:>8.2f}x {r['non2xx']:>8}")
         print(f"\nCPU per request under wrk (us): all {args.workers} serving processes / shadow worker")
         for name, (serving, *shadow) in cpu.items():
-            print(f"{name:<16} {serving:>7.0f} / {shadow[0] if shadow else 0:>5.0f}")
+            print(f"{name:<20} {serving:>7.0f} / {shadow[0] if shadow else 0:>5.0f}")
         n = fixed["nginx"]
         print()
         for name in variants:
