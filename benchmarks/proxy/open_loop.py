@@ -23,6 +23,7 @@ class _Connection(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future | None = None
         self.closed = False
+        self.keep_alive = False
 
     # asyncio.Protocol
     def connection_made(self, transport) -> None:
@@ -40,6 +41,8 @@ class _Connection(asyncio.Protocol):
 
     # httptools callbacks
     def on_message_complete(self) -> None:
+        # Asked here: once the callback returns the parser is ready for the next message.
+        self.keep_alive = self.parser.should_keep_alive()
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(self.parser.get_status_code())
@@ -67,7 +70,7 @@ class _Pool:
         conn.waiter = loop.create_future()
         conn.transport.write(self.request)
         status = await conn.waiter
-        if not conn.closed and conn.parser.should_keep_alive():
+        if not conn.closed and conn.keep_alive:
             self.idle.append(conn)
         else:
             conn.transport.close()
