@@ -3,9 +3,8 @@ latency measured from each request's *scheduled* send time (a stall is charged t
 delayed: no coordinated omission).
 
 Keep-alive connections, one request at a time on each; the request bytes are built once and the
-answers parsed by httptools. It costs a few tens of microseconds per request, a fraction of an
-aiohttp client session's: on two shared cores a heavier generator's own pauses showed up as 10-20 ms
-in every target's p99, the direct call's included."""
+answers parsed by httptools. At 1,000 req/s it used 0.12-0.14 cores where an aiohttp client session
+used 0.34-0.38: on two shared cores the rest is left to what is measured."""
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +16,7 @@ import httptools
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, pool: "_Pool"):
-        self.pool = pool
+    def __init__(self):
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future | None = None
@@ -66,7 +64,7 @@ class _Pool:
             if not conn.closed:
                 break
         else:
-            _, conn = await loop.create_connection(lambda: _Connection(self), self.host, self.port)
+            _, conn = await loop.create_connection(_Connection, self.host, self.port)
         conn.waiter = loop.create_future()
         conn.transport.write(self.request)
         status = await conn.waiter

@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -96,16 +96,25 @@ routes:
     target: candidate
     shadow: {{sample: {sample}}}
 """
-# proxy variants: name -> (route mode, shadow sample rate, candidate upstream)
-PROXIES = {"proxy-legacy": ("legacy", 1.0, "candidate"), "proxy-shadow": ("shadow", 1.0, "candidate"),
-           "proxy-shadow-10%": ("shadow", 0.1, "candidate"), "proxy-shadow-offhost": ("shadow", 1.0, "candidate-offhost")}
-# Upstream processes; the off-host candidate runs only on CPU nothing else on this machine wants.
+
+
+class Variant(NamedTuple):
+    mode: str              # the route's mode
+    sample: float          # shadow sample rate
+    candidate: str         # which candidate upstream the route targets
+
+
+PROXIES = {"proxy-legacy": Variant("legacy", 1.0, "candidate"), "proxy-shadow": Variant("shadow", 1.0, "candidate"),
+           "proxy-shadow-10%": Variant("shadow", 0.1, "candidate"),
+           "proxy-shadow-offhost": Variant("shadow", 1.0, "candidate-offhost")}
+# Upstream processes: name -> runs under SCHED_IDLE (the off-host candidate: only CPU nothing
+# else on this machine wants).
 UPSTREAMS = {"upstream": False, "candidate": False, "candidate-offhost": True}
+TOKEN = "bench-admin-token"
 
 
 def idle_priority() -> None:
     os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-TOKEN = "bench-admin-token"
 
 
 def free_port() -> int:
@@ -312,7 +321,8 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, url in targets.items():
                 before = stall_figures(url) if name in proxies else None
-                groups = cpu_groups(upstream_pids, proxies.get(name), PROXIES.get(name, (0, 0, "candidate"))[2])
+                groups = cpu_groups(upstream_pids, proxies.get(name),
+                                    PROXIES[name].candidate if name in PROXIES else "candidate")
                 cpu_before = {group: sum(cpu_seconds(p) for p in pids) for group, pids in groups.items()}
                 own_before, started = sum(os.times()[:2]), time.perf_counter()
                 rounds[name].append(uvloop.run(fixed_rate(url, args.rate, args.seconds / args.rounds)))
@@ -345,8 +355,8 @@ def main() -> None:
         print("CPU per request at the fixed rate (us): serving processes per request / shadow worker per "
               "mirrored request")
         for name in variants:
-            rate, sample = fixed[name]["sent_rate"], PROXIES[name][1]
-            shadow = cores[name].get("shadow worker", 0.0) * 1e6 / (rate * sample) if PROXIES[name][0] == "shadow" else 0
+            rate, sample = fixed[name]["sent_rate"], PROXIES[name].sample
+            shadow = cores[name].get("shadow worker", 0.0) * 1e6 / (rate * sample) if PROXIES[name].mode == "shadow" else 0
             print(f"  {name:<20} {cores[name].get('proxy serving', 0.0) * 1e6 / rate:>5.0f} / {shadow:>5.0f}")
         print("\nmax throughput (wrk -t2 -c16)")
         peak, cpu = {}, {}
