@@ -3,14 +3,13 @@ upsert by key, delete on op=d, and skip any event older (by source LSN) than wha
 reflects. Replays after a crash, duplicates from relay retries and old stream events replayed after
 a re-snapshot are therefore harmless.
 
-Per batch and target table: the rows' positions, the upsert, one DELETE; then the progress row.
-Within a batch only the newest event per row is written. On a psycopg 3 connection a batch of
-COPY_THRESHOLD rows or more goes through COPY into session-local staging tables: the position
-upsert comes first and returns the rows whose event is not older than what they reflect (one
-statement decides and records, no separate lookup), then one INSERT .. SELECT .. ON CONFLICT DO
-UPDATE writes those rows (several times faster than multi-row VALUES). Smaller batches, other
-drivers and tables with JSON columns look the positions up, then use SQLAlchemy's executemany
-(insertmanyvalues)."""
+Per batch and target table: the position upsert, the upsert, one DELETE; then the progress row.
+Within a batch only the newest event per row is written. The position upsert comes first and
+returns the rows whose event is not older than what they reflect: one statement decides and
+records, and only those rows are written. On a psycopg 3 connection a batch of COPY_THRESHOLD rows
+or more goes through COPY into session-local staging tables and one INSERT .. SELECT .. ON CONFLICT
+DO UPDATE per table (several times faster than multi-row VALUES); smaller batches, other drivers
+and tables with JSON columns use SQLAlchemy's executemany (insertmanyvalues)."""
 from __future__ import annotations
 
 import logging
@@ -197,55 +196,28 @@ class ChangeApplier:
             positioned = [c for c in items if c.event.lsn is not None]
             if raw is not None and len(positioned) >= COPY_THRESHOLD:
                 newer = self._copy_positions(raw, name, positioned)
-                fresh = [c for c in items if c.event.lsn is None or c.key_text in newer]
             else:
-                fresh = self._not_older(conn, name, items)
-                self._upsert_positions(conn, name, [c for c in fresh if c.event.lsn is not None])
+                newer = self._upsert_positions(conn, name, positioned)
+            fresh = [c for c in items if c.event.lsn is None or c.key_text in newer]
             result.skipped_older += len(items) - len(fresh)
             self._upsert(conn, bound, [c for c in fresh if c.op != "d"])
             self._delete(conn, bound, [c for c in fresh if c.op == "d"])
             result.applied += len(fresh)
 
-    def _not_older(self, conn: Connection, name: str, items: list[_Change]) -> list[_Change]:
-        """The changes whose event is not older (by LSN) than what their row already reflects."""
-        known = self._known_positions(conn, name, [c.key_text for c in items])
-        fresh = []
-        for change in items:
-            applied_lsn = known.get(change.key_text)
-            lsn = change.event.lsn
-            if applied_lsn is None or lsn is None or lsn >= applied_lsn:
-                fresh.append(change)
-        return fresh
-
     @staticmethod
-    def _upsert_positions(conn: Connection, name: str, changes: list[_Change]) -> None:
+    def _upsert_positions(conn: Connection, name: str, changes: list[_Change]) -> set[str]:
+        """Record the changes' LSNs where they are not older than the row's; returns the keys of
+        those rows (the ones to write)."""
         if not changes:
-            return
+            return set()
         stmt = pg_insert(row_position)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[row_position.c.target_table, row_position.c.row_key],
-                set_={"lsn": stmt.excluded.lsn, "deleted": stmt.excluded.deleted},
-                where=row_position.c.lsn <= stmt.excluded.lsn),
-            [{"target_table": name, "row_key": c.key_text, "lsn": c.event.lsn, "deleted": c.op == "d"}
-             for c in changes])
-
-    @staticmethod
-    def _known_positions(conn: Connection, name: str, keys: list[str]) -> dict[str, int]:
-        raw = _psycopg_connection(conn)
-        if raw is not None:
-            # One array parameter instead of thousands of IN-list parameters (building and parsing
-            # those cost more than the lookups). One index probe per key (LATERAL .. LIMIT 1 keeps
-            # the planner from flattening it into a join): a plain join with the array hashed every
-            # position of the table once its statistics were stale, a cost growing with the table.
-            with raw.cursor() as cur:
-                cur.execute("SELECT k.row_key, p.lsn FROM unnest(%s::text[]) AS k(row_key) CROSS JOIN LATERAL "
-                            "(SELECT lsn FROM cdc_row_position WHERE target_table = %s AND row_key = k.row_key "
-                            "LIMIT 1) AS p", (keys, name))
-                return dict(cur.fetchall())
-        return dict(conn.execute(
-            select(row_position.c.row_key, row_position.c.lsn).where(
-                row_position.c.target_table == name, row_position.c.row_key.in_(keys))).all())
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[row_position.c.target_table, row_position.c.row_key],
+            set_={"lsn": stmt.excluded.lsn, "deleted": stmt.excluded.deleted},
+            where=row_position.c.lsn <= stmt.excluded.lsn).returning(row_position.c.row_key)
+        rows = [{"target_table": name, "row_key": c.key_text, "lsn": c.event.lsn, "deleted": c.op == "d"}
+                for c in changes]
+        return set(conn.execute(stmt, rows).scalars())
 
     def _upsert(self, conn: Connection, bound: BoundMapping, changes: list[_Change]) -> None:
         if not changes:
@@ -289,8 +261,7 @@ class ChangeApplier:
 
     @staticmethod
     def _copy_positions(raw: psycopg.Connection, name: str, changes: list[_Change]) -> set[str]:
-        """Record the changes' LSNs where they are not older than the row's; returns the keys of
-        those rows (the ones to write)."""
+        """_upsert_positions for a large batch, through COPY."""
         with raw.cursor() as cur:
             cur.execute("CREATE TEMP TABLE IF NOT EXISTS _cdc_stage_positions "
                         "(target_table text, row_key text, lsn bigint, deleted boolean)")

@@ -1,7 +1,7 @@
-"""The LSN guard on both write paths (a batch below COPY_THRESHOLD goes through a position lookup
-and executemany, a larger one through COPY and a position upsert that decides which rows are
-written): an event older than what its row reflects is skipped, whatever its op, and a newer
-one is applied; replaying a batch changes nothing."""
+"""The LSN guard on both write paths (a position upsert that returns the rows to write, by
+executemany below COPY_THRESHOLD rows and through COPY above): an event older than what its row
+reflects is skipped, whatever its op, and a newer one is applied; replaying a batch changes
+nothing."""
 from __future__ import annotations
 
 import orjson
@@ -33,7 +33,7 @@ def positions(engine) -> dict[str, tuple[int, bool]]:
             "SELECT row_key, lsn, deleted FROM cdc_row_position WHERE target_table = 'item'")}
 
 
-@pytest.mark.parametrize("count", [COPY_THRESHOLD // 4, COPY_THRESHOLD * 2], ids=["lookup", "copy"])
+@pytest.mark.parametrize("count", [COPY_THRESHOLD // 4, COPY_THRESHOLD * 2], ids=["executemany", "copy"])
 def test_older_events_are_skipped_and_newer_applied(item_target, count):
     applying = ChangeApplier(item_target, TopicMap("order", [TableMapping("public.item", "item")]), "order-test")
     first = [event(i, "c", i, 10, lsn=1_000 + i) for i in range(count)]
