@@ -11,7 +11,7 @@ proxy-shadow-10% which mirrors a 10% sample, proxy-shadow-offhost):
     reported as added p50/p99 over the direct call. The targets take turns in `--rounds` rounds
     (each round `seconds / rounds` per target), so a burst of load from elsewhere on the machine
     lands on several targets instead of on whichever ran at that moment; the worst single round's
-    p99 is printed next to the pooled one. For the proxies it also prints what their serving
+    p99 is printed next to the pooled one, and every round's p99 below the table. For the proxies it also prints what their serving
     processes saw meanwhile: event-loop wake-ups late by 5 ms or more, and the longest GC pause;
   * max throughput: wrk, 2 threads, 16 connections: requests/s and wrk's p50/p99.
 proxy-shadow-offhost mirrors everything, like proxy-shadow, to a second candidate process that runs
@@ -343,6 +343,8 @@ def main() -> None:
             print(f"{name:<20} {r['sent_rate']:>7.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
                   f"{r['p50'] - base['p50']:>8.3f} {r['p99'] - base['p99']:>8.3f} {r['worst_round_p99']:>16.3f} "
                   f"{r['errors']:>6}")
+        print("p99 per round (ms), in the order the rounds ran: " + "; ".join(
+            f"{name} " + " ".join(f"{pct(r['latencies'], 99):.1f}" for r in rounds[name]) for name in targets))
         for name, figures in shadow_work.items():
             print(f"{name}: {figures}")
         print("serving processes during the fixed-rate runs:")
