@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MONOLITH = ROOT / "legacy_monolith"
+sys.path.insert(0, str(ROOT))
+
+from stack.readiness import free_port  # noqa: E402
 
 # name -> path; {post_id} is filled in from the API (the first published post).
 ENDPOINTS = {
@@ -52,12 +54,6 @@ class Result:
     p99_ms: float
     requests: int
     errors: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str, timeout: float = 30) -> tuple[int, bytes]:

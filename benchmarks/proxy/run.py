@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ PY = sys.executable
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.proxy.open_loop import fixed_rate  # noqa: E402
+from stack.readiness import free_port, wait_http  # noqa: E402
 
 UPSTREAM = '''
 import json, os, socket, uvicorn
@@ -117,12 +117,6 @@ def idle_priority() -> None:
     os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_port_file(path: Path, process: subprocess.Popen, timeout: float = 60) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -132,18 +126,6 @@ def wait_port_file(path: Path, process: subprocess.Popen, timeout: float = 60) -
             return int(path.read_text())
         time.sleep(0.05)
     raise RuntimeError(f"no port file {path}")
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    import urllib.request
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} never answered")
 
 
 def pct(latencies: list[float], p: float) -> float:

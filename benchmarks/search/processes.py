@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
+from stack.readiness import free_port, wait_http
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 class Process:
@@ -58,7 +40,7 @@ def start_monolith(database_url: str, log_dir: Path) -> tuple[Process, str]:
     ], {"DJANGO_SETTINGS_MODULE": "vobemusic.settings.dev", "MONOLITH_DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING"}, ROOT / "legacy_monolith", log_dir)
     base = f"http://127.0.0.1:{port}"
-    wait_http(base + "/healthz")
+    wait_http(base + "/healthz", timeout=120)
     return process, base
 
 

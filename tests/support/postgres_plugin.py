@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from stack.postgres_cluster import PostgresCluster
+from stack.readiness import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 _cluster: PostgresCluster | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.hookimpl(tryfirst=True)
