@@ -14,6 +14,9 @@ proxy-shadow-10% which mirrors a 10% sample, proxy-shadow-offhost):
     p99 is printed next to the pooled one, and every round's p99 below the table. For the proxies it also prints what their serving
     processes saw meanwhile: event-loop wake-ups late by 5 ms or more, and the longest GC pause;
   * max throughput: wrk, 2 threads, 16 connections: requests/s and wrk's p50/p99.
+Both print the CPU per request of what stands in front of the upstream (nginx's workers, the
+proxy's serving processes and shadow worker), from the scheduler's runtime of every thread, and at
+the fixed rate how often those processes were woken per request.
 proxy-shadow-offhost mirrors everything, like proxy-shadow, to a second candidate process that runs
 under SCHED_IDLE: it stands in for a candidate on its own host (in production the new service does
 not share the proxy's cores), so its added latency is what shadow mode itself costs the client; the
@@ -197,29 +200,53 @@ def shadow_figures(url: str) -> str:
     return f"compared {int(compared)} (match {int(totals.get('results:match', 0))}), not mirrored {dropped or 0}"
 
 
+def children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 def family(pid: int) -> dict[str, list[int]]:
     """The proxy supervisor's children: serving processes and the shadow worker."""
-    children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     kinds: dict[str, list[int]] = {"serving": [], "shadow": []}
-    for child in children:
+    for child in children(pid):
         cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
         kinds["shadow" if b"proxy.shadow_worker" in cmdline else "serving"].append(child)
     return kinds
 
 
-def cpu_groups(upstream_pids: dict[str, int], proxy_pid, candidate: str = "candidate") -> dict[str, list[int]]:
-    """Processes whose CPU a fixed-rate run charges: the upstreams, and the proxy's children."""
+def cpu_groups(upstream_pids: dict[str, int], proxy_pid, nginx_pid, candidate: str = "candidate") -> dict[str, list[int]]:
+    """Processes whose CPU a fixed-rate run charges: the upstreams, and what stands in front of them
+    (the proxy's children, or nginx's workers)."""
     groups = {"upstream": [upstream_pids["upstream"]], "candidate": [upstream_pids[candidate]]}
     if proxy_pid is not None:
         kinds = family(proxy_pid)
         groups["proxy serving"] = kinds["serving"]
         groups["shadow worker"] = kinds["shadow"]
+    if nginx_pid is not None:
+        groups["nginx workers"] = children(nginx_pid)
     return groups
 
 
+def per_thread(pid: int, read) -> float:
+    """Sum `read(task folder)` over the threads of `pid` (threads that exit meanwhile are skipped)."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += read(task)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The scheduler's own runtime of every thread (ns), not /proc/PID/stat's tick samples, which
+    charge whole 4 ms ticks to whoever is running when one fires."""
+    return per_thread(pid, lambda task: int((task / "schedstat").read_text().split()[0])) / 1e9
+
+
+def wake_ups(pid: int) -> float:
+    """Times the process's threads went to sleep and were woken again (voluntary context switches)."""
+    return per_thread(pid, lambda task: int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)",
+                                                        (task / "status").read_text(), re.M).group(1)))
 
 
 def wrk(url: str, seconds: int) -> dict:
@@ -268,6 +295,7 @@ def main() -> None:
                                                                  workers=args.workers))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         processes.append(subprocess.Popen([nginx, "-c", str(work / "nginx.conf"), "-p", str(work), "-g", "daemon off;"]))
+        nginx_pid = processes[-1].pid
         targets = {
             "direct": f"http://127.0.0.1:{ports['upstream']}/api/v1/tracks/",
             "nginx": f"http://127.0.0.1:{nginx_port}/api/v1/tracks/",
@@ -300,20 +328,26 @@ def main() -> None:
         rounds: dict[str, list[dict]] = {name: [] for name in targets}
         stalls: dict[str, list[dict]] = {name: [] for name in proxies}
         cores: dict[str, dict[str, float]] = {name: {} for name in targets}
+        fronts = ["nginx", *proxies]  # what serves in front of the upstream
+        wakes: dict[str, float] = {name: 0.0 for name in fronts}  # its serving processes' wake-ups
         for _ in range(args.rounds):
             for name, url in targets.items():
                 before = stall_figures(url) if name in proxies else None
-                groups = cpu_groups(upstream_pids, proxies.get(name),
+                groups = cpu_groups(upstream_pids, proxies.get(name), nginx_pid if name == "nginx" else None,
                                     PROXIES[name].candidate if name in PROXIES else "candidate")
                 cpu_before = {group: sum(cpu_seconds(p) for p in pids) for group, pids in groups.items()}
-                own_before, started = sum(os.times()[:2]), time.perf_counter()
+                serving = groups.get("proxy serving", groups.get("nginx workers", []))
+                wakes_before = sum(wake_ups(p) for p in serving)
+                own_before, started = cpu_seconds(os.getpid()), time.perf_counter()
                 rounds[name].append(uvloop.run(fixed_rate(url, args.rate, args.seconds / args.rounds)))
                 wall = time.perf_counter() - started
                 for group, pids in groups.items():
                     used = (sum(cpu_seconds(p) for p in pids) - cpu_before[group]) / wall
                     cores[name][group] = cores[name].get(group, 0.0) + used / args.rounds
                 cores[name]["load generator"] = cores[name].get("load generator", 0.0) + (
-                    sum(os.times()[:2]) - own_before) / wall / args.rounds
+                    cpu_seconds(os.getpid()) - own_before) / wall / args.rounds
+                if name in wakes:
+                    wakes[name] += sum(wake_ups(p) for p in serving) - wakes_before
                 if before is not None:
                     stalls[name].append(stall_delta(before, stall_figures(url)))
         fixed = {name: pooled(r) for name, r in rounds.items()}
@@ -336,16 +370,20 @@ def main() -> None:
         for name, groups in cores.items():
             print(f"  {name:<20} " + ", ".join(f"{group} {value:.2f}" for group, value in groups.items())
                   + f"; all listed {sum(groups.values()):.2f}")
-        print("CPU per request at the fixed rate (us): serving processes per request / shadow worker per "
-              "mirrored request")
-        for name in variants:
-            rate, sample = fixed[name]["sent_rate"], PROXIES[name].sample
-            shadow = cores[name].get("shadow worker", 0.0) * 1e6 / (rate * sample) if PROXIES[name].mode == "shadow" else 0
-            print(f"  {name:<20} {cores[name].get('proxy serving', 0.0) * 1e6 / rate:>5.0f} / {shadow:>5.0f}")
+        print("CPU per request at the fixed rate (us): serving processes (nginx's workers) per request / shadow "
+              "worker per mirrored request; times the serving processes were woken, per request")
+        for name in fronts:
+            rate = fixed[name]["sent_rate"]
+            variant = PROXIES.get(name)
+            shadow = (cores[name].get("shadow worker", 0.0) * 1e6 / (rate * variant.sample)
+                      if variant and variant.mode == "shadow" else 0)
+            serving = cores[name].get("proxy serving", cores[name].get("nginx workers", 0.0))
+            print(f"  {name:<20} {serving * 1e6 / rate:>5.0f} / {shadow:>5.0f}; {wakes[name] / fixed[name]['n']:.2f} wake-ups")
         print("\nmax throughput (wrk -t2 -c16)")
         peak, cpu = {}, {}
         for name, url in targets.items():
-            kinds = family(proxies[name]) if name in proxies else {}
+            kinds = (family(proxies[name]) if name in proxies
+                     else {"serving": children(nginx_pid), "shadow": []} if name == "nginx" else {})
             before = {kind: sum(cpu_seconds(pid) for pid in pids) for kind, pids in kinds.items()}
             peak[name] = wrk(url, int(args.seconds))
             if before:
@@ -356,7 +394,7 @@ def main() -> None:
         for name, r in peak.items():
             print(f"{name:<20} {r['rps']:>9.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} "
                   f"{r['rps'] / peak['nginx']['rps']:>8.2f}x {r['non2xx']:>8}")
-        print(f"\nCPU per request under wrk (us): all {args.workers} serving processes / shadow worker")
+        print(f"\nCPU per request under wrk (us): all {args.workers} serving processes (nginx's workers) / shadow worker")
         for name, (serving, *shadow) in cpu.items():
             print(f"{name:<20} {serving:>7.0f} / {shadow[0] if shadow else 0:>5.0f}")
         n = fixed["nginx"]
