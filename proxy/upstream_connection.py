@@ -2,8 +2,8 @@
 protocol around httptools' response parser (the parser uvicorn already uses for clients' requests),
 and the answer it hands out (UpstreamResponse). The pool is proxy/upstream_client.py.
 
-Framing: Content-Length, chunked, or the connection's end; no body for HEAD/204/304; 1xx interim
-answers skipped. Flow control both ways: a streamed request body waits while the socket's buffer is
+Framing: Content-Length, chunked, or the connection's end; no body for HEAD/204/304 (and no reuse
+after a 204/304 whose head announced one); 1xx interim answers skipped. Flow control both ways: a streamed request body waits while the socket's buffer is
 full, reading pauses while READ_BUFFER bytes wait for a slow client. An answer may come before the
 request body was sent whole (the rest is not sent; the connection is not reused). Timeouts: between
 reads, or a deadline for the whole exchange."""
@@ -105,6 +105,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.got_bytes = False
         self.complete = False
         self.keep_alive = False
+        self.reusable = True  # False: what this answer's head says makes the connection unsafe to reuse
         self.body_sent = False
         self.error: Optional[BaseException] = None
         self.chunks: deque[bytes] = deque()
@@ -280,10 +281,15 @@ class UpstreamConnection(asyncio.Protocol):
             self.interim = True
             return
         self.status = status
+        if status in (204, 304) and self.framed and self.content_length != 0:
+            # No body may follow these answers, yet some servers (uvicorn, for one) send the one the
+            # head announces, maybe a little later: read as the start of the next answer on this
+            # connection, it would fail that one.
+            self.reusable = False
         if self.head_only or status in (204, 304):
             self.content_length = None if self.head_only else 0
         if self.head_only:  # no body whatever Content-Length says; the parser would wait for one
-            self.keep_alive = self.parser.should_keep_alive()
+            self.keep_alive = self.parser.should_keep_alive() and self.reusable
             self.complete = True
         self.head_waiter.set_result(None)
 
@@ -298,6 +304,6 @@ class UpstreamConnection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self.interim or self.head_only:
             return
-        self.keep_alive = self.parser.should_keep_alive()
+        self.keep_alive = self.parser.should_keep_alive() and self.reusable
         self.complete = True
         self._wake()

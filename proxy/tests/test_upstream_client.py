@@ -141,6 +141,43 @@ async def test_answers_without_a_body_keep_the_connection():
     assert server.connections == 1
 
 
+@pytest.mark.parametrize("head", [b"HTTP/1.1 204 No Content\r\nContent-Length: 12\r\n\r\n",
+                                  b"HTTP/1.1 304 Not Modified\r\nContent-Length: 12\r\n\r\n",
+                                  b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n"])
+async def test_a_204_or_304_that_announces_a_body_does_not_keep_the_connection(head):
+    """uvicorn, for one, sends the body such a head announces although none may follow. Sent a
+    little after the head here, so that a reused connection would read it as the start of the next
+    answer and fail that request."""
+    connections = 0
+
+    async def serve(reader, writer):
+        nonlocal connections
+        connections += 1
+        try:
+            while True:
+                request, _ = await read_request(reader)
+                if request.startswith(b"DELETE"):
+                    writer.write(head)
+                    await writer.drain()
+                    await asyncio.sleep(0.1)
+                    writer.write(b"c\r\n{\"ok\": true}\r\n0\r\n\r\n" if b"chunked" in head else b'{"ok": true}')
+                else:
+                    writer.write(OK)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    client = UpstreamClient("127.0.0.1", server.sockets[0].getsockname()[1], 2, 5, 16)
+    try:
+        assert (await fetch(client, "DELETE"))[::2] == (int(head[9:12]), b"")
+        assert (await fetch(client))[::2] == (200, b'{"ok": true}')
+        assert connections == 2
+    finally:
+        await client.close()
+        server.close()
+
+
 async def test_chunked_and_until_close_answers_are_streamed():
     chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
     until_close = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it"
