@@ -24,7 +24,7 @@ def test_answers_without_a_body_cookies_and_a_big_chunked_upload_on_one_connecti
             assert response.status == code and response.read() == b""
         connection.request("GET", "/cookies")
         response = connection.getresponse()
-        assert response.getheader("content-length") and response.read()
+        assert response.status == 200 and response.getheader("content-length") and response.read()
         assert [v for k, v in response.getheaders() if k.lower() == "set-cookie"] == [
             "a=1; Path=/", "b=2; Path=/; HttpOnly"]
 
