@@ -3,10 +3,11 @@ protocol around httptools' response parser (the parser uvicorn already uses for 
 and the answer it hands out (UpstreamResponse). The pool is proxy/upstream_client.py.
 
 Framing: Content-Length, chunked, or the connection's end; no body for HEAD/204/304 (and no reuse
-after a 204/304 whose head announced one); 1xx interim answers skipped. Flow control both ways: a streamed request body waits while the socket's buffer is
-full, reading pauses while READ_BUFFER bytes wait for a slow client. An answer may come before the
-request body was sent whole (the rest is not sent; the connection is not reused). Timeouts: between
-reads, or a deadline for the whole exchange."""
+after a 204/304 whose head announced one); 1xx interim answers skipped. Flow control both ways: a
+streamed request body waits while the socket's buffer is full, reading pauses while READ_BUFFER
+bytes wait for a slow client. An answer may come before the request body was sent whole (the rest
+is not sent; the connection is not reused). Timeouts: between reads, or a deadline for the whole
+exchange."""
 from __future__ import annotations
 
 import asyncio
