@@ -213,16 +213,21 @@ def family(pid: int) -> dict[str, list[int]]:
     return kinds
 
 
-def cpu_groups(upstream_pids: dict[str, int], proxy_pid, nginx_pid, candidate: str = "candidate") -> dict[str, list[int]]:
-    """Processes whose CPU a fixed-rate run charges: the upstreams, and what stands in front of them
-    (the proxy's children, or nginx's workers)."""
+def front(name: str, proxies: dict[str, int], nginx_pid: int) -> dict[str, list[int]]:
+    """What stands in front of the upstream for a target: serving processes (the proxy's, or
+    nginx's workers) and the shadow worker; nothing for the direct call."""
+    if name in proxies:
+        return family(proxies[name])
+    return {"serving": children(nginx_pid), "shadow": []} if name == "nginx" else {}
+
+
+def cpu_groups(upstream_pids: dict[str, int], kinds: dict[str, list[int]], candidate: str) -> dict[str, list[int]]:
+    """Processes whose CPU a fixed-rate run charges: the upstreams, and what stands in front of them."""
     groups = {"upstream": [upstream_pids["upstream"]], "candidate": [upstream_pids[candidate]]}
-    if proxy_pid is not None:
-        kinds = family(proxy_pid)
-        groups["proxy serving"] = kinds["serving"]
+    if kinds:
+        groups["serving"] = kinds["serving"]
+    if kinds.get("shadow"):
         groups["shadow worker"] = kinds["shadow"]
-    if nginx_pid is not None:
-        groups["nginx workers"] = children(nginx_pid)
     return groups
 
 
@@ -333,10 +338,10 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, url in targets.items():
                 before = stall_figures(url) if name in proxies else None
-                groups = cpu_groups(upstream_pids, proxies.get(name), nginx_pid if name == "nginx" else None,
+                groups = cpu_groups(upstream_pids, front(name, proxies, nginx_pid),
                                     PROXIES[name].candidate if name in PROXIES else "candidate")
                 cpu_before = {group: sum(cpu_seconds(p) for p in pids) for group, pids in groups.items()}
-                serving = groups.get("proxy serving", groups.get("nginx workers", []))
+                serving = groups.get("serving", [])
                 wakes_before = sum(wake_ups(p) for p in serving)
                 own_before, started = cpu_seconds(os.getpid()), time.perf_counter()
                 rounds[name].append(uvloop.run(fixed_rate(url, args.rate, args.seconds / args.rounds)))
@@ -377,13 +382,11 @@ def main() -> None:
             variant = PROXIES.get(name)
             shadow = (cores[name].get("shadow worker", 0.0) * 1e6 / (rate * variant.sample)
                       if variant and variant.mode == "shadow" else 0)
-            serving = cores[name].get("proxy serving", cores[name].get("nginx workers", 0.0))
-            print(f"  {name:<20} {serving * 1e6 / rate:>5.0f} / {shadow:>5.0f}; {wakes[name] / fixed[name]['n']:.2f} wake-ups")
+            print(f"  {name:<20} {cores[name]['serving'] * 1e6 / rate:>5.0f} / {shadow:>5.0f}; {wakes[name] / fixed[name]['n']:.2f} wake-ups")
         print("\nmax throughput (wrk -t2 -c16)")
         peak, cpu = {}, {}
         for name, url in targets.items():
-            kinds = (family(proxies[name]) if name in proxies
-                     else {"serving": children(nginx_pid), "shadow": []} if name == "nginx" else {})
+            kinds = front(name, proxies, nginx_pid)
             before = {kind: sum(cpu_seconds(pid) for pid in pids) for kind, pids in kinds.items()}
             peak[name] = wrk(url, int(args.seconds))
             if before:

@@ -60,7 +60,8 @@ async def test_one_trial_reaches_the_upstream_and_the_rest_fail_fast():
 
 
 async def test_a_failed_trial_opens_the_breaker_again_and_the_next_trial_comes_after_the_timeout():
-    breaker = await tripped()
+    # A timeout long enough that a stalled machine cannot let it pass before the check below.
+    breaker = await tripped(reset_after=1.0)
     reached, results = await concurrent_calls(breaker, 3, "fail")
     assert reached == 1
     assert breaker.current_state is CircuitBreakerState.OPEN
@@ -68,7 +69,7 @@ async def test_a_failed_trial_opens_the_breaker_again_and_the_next_trial_comes_a
 
     reached, _ = await concurrent_calls(breaker, 3, "ok")       # timeout not over: nobody passes
     assert reached == 0
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(1.2)
     reached, results = await concurrent_calls(breaker, 3, "ok")
     assert reached == 1 and results.count("ok") == 1
 
