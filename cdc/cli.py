@@ -19,6 +19,7 @@ from rich.json import JSON
 from rich.table import Table
 
 from cdc.connector_config import ConnectorConfig
+from cdc.lsn import lsn_to_int
 from cdc.settings import CdcSettings
 
 console = Console()
@@ -168,13 +169,6 @@ def tail(ctx: Context, topic, ops, keys, wheres, follow, limit, idle, raw):
         consumer.close()
 
 
-def _lsn_int(text: str | None) -> int | None:
-    if not text:
-        return None
-    high, low = text.split("/")
-    return (int(high, 16) << 32) + int(low, 16)
-
-
 @main.command()
 @click.option("--target", "targets", multiple=True,
               help="A consumer's target database URL (repeatable): shows its applied LSN per topic.")
@@ -186,7 +180,7 @@ def lag(ctx: Context, targets):
     slot = slot_info(ctx.database, ctx.connector.slot_name)
     with psycopg.connect(ctx.database) as conn:
         current = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
-    current_int = _lsn_int(current)
+    current_int = lsn_to_int(current)
     status = ctx.relay_get("/status") or {}
     table = Table("stage", "position (LSN)", "behind (bytes)", "behind (s)", "detail")
     table.add_row("source", current, "0", "", "pg_current_wal_lsn()")

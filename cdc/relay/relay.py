@@ -12,6 +12,7 @@ import orjson
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
 from cdc.connector_config import ConnectorConfig
+from cdc.lsn import lsn_to_int
 from cdc.relay import metrics
 from cdc.broker_epoch import BrokerEpoch, BrokerUnavailable
 from cdc.relay.debezium_engine import DebeziumEngineRunner
@@ -285,7 +286,7 @@ class Relay:
         if self.slot:
             metrics.SLOT_BEHIND.set(self.slot["behind_bytes"] or 0)
             if self.last["lsn"] is not None:
-                current = _lsn_to_int(self.slot["current_lsn"])
+                current = lsn_to_int(self.slot["current_lsn"])
                 metrics.WAL_BEHIND.set(max(0, current - int(self.last["lsn"])))
 
 
@@ -296,8 +297,3 @@ def _source_of(value: bytes) -> dict:
     except (orjson.JSONDecodeError, AttributeError):
         return {}
     return source if isinstance(source, dict) else {}
-
-
-def _lsn_to_int(text: str) -> int:
-    high, low = text.split("/")
-    return (int(high, 16) << 32) + int(low, 16)

@@ -137,7 +137,7 @@ def catalog_service(catalog_url, source_url, relay, broker, tmp_path_factory):  
 
 
 def current_lsn(url: str) -> int:
-    from services.catalog.sync.models import lsn_to_int
+    from cdc.lsn import lsn_to_int
 
     with psycopg.connect(url) as conn:
         return lsn_to_int(conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0])
