@@ -10,20 +10,21 @@ import logging
 import time
 from typing import Optional
 
-from proxy.access_log import AccessLog
-from proxy.audit_log import AuditLog
-from proxy.canary import on_new_side, sticky_key
-from proxy.forwarding import BodyTooLarge, Forwarder, RequestBody, ResponseTee, UpstreamFailure
-from proxy.http_errors import MESSAGES, send_error
-from proxy.loop_monitor import LoopMonitor
+from proxy.admin.api import build_admin_app
 from proxy.metrics import ProxyMetrics
-from proxy.request_headers import RequestGuard, RequestRejected, client_address, upstream_headers
-from proxy.route_table import SAFE_METHODS, Mode, Route, RouteTable
+from proxy.routing.audit_log import AuditLog
+from proxy.routing.canary import on_new_side, sticky_key
+from proxy.routing.reloader import TableReloader
+from proxy.routing.table import SAFE_METHODS, Mode, Route, RouteTable
+from proxy.serving.access_log import AccessLog
+from proxy.serving.forwarding import BodyTooLarge, Forwarder, RequestBody, ResponseTee, UpstreamFailure
+from proxy.serving.http_errors import MESSAGES, send_error
+from proxy.serving.loop_monitor import LoopMonitor
+from proxy.serving.request_headers import RequestGuard, RequestRejected, client_address, upstream_headers
 from proxy.settings import ProxySettings
-from proxy.shadow import MirroredRequest
-from proxy.shadow_link import ShadowLink
-from proxy.table_reloader import TableReloader
-from proxy.upstreams import UpstreamPool
+from proxy.shadow.exchange import MirroredRequest
+from proxy.shadow.link import ShadowLink
+from proxy.upstream.pool import UpstreamPool
 
 log = logging.getLogger("proxy")
 
@@ -48,8 +49,7 @@ class ProxyApp:
         self.started_at = time.time()
         access_wanted = self.settings.access_log and logging.getLogger("proxy.access").isEnabledFor(logging.INFO)
         self.access_log = AccessLog() if access_wanted else None
-        from proxy.admin_api import build_admin_app  # the admin app needs this object; built last
-        self.admin = build_admin_app(self)
+        self.admin = build_admin_app(self)  # last: it reads the parts built above
 
     @property
     def table(self) -> Optional[RouteTable]:

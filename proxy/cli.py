@@ -22,10 +22,10 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-from proxy.audit_log import AuditLog, current_actor, describe_changes
 from proxy.compare import ShadowReport, render_text
-from proxy.route_file import set_route_mode
-from proxy.route_table import RouteTableError, load_route_table
+from proxy.routing.audit_log import AuditLog, current_actor, describe_changes
+from proxy.routing.file import set_route_mode
+from proxy.routing.table import RouteTableError, load_route_table
 from proxy.settings import ProxySettings
 
 

@@ -35,7 +35,7 @@ class RouteTableCollector(Collector):
         self.table = None
 
     def collect(self):
-        from proxy.route_table import Mode
+        from proxy.routing.table import Mode
         modes = GaugeMetricFamily("proxy_route_mode", "Current mode of each route (1 for the active mode)",
                                   labels=["route", "mode"])
         percent = GaugeMetricFamily("proxy_route_canary_percent", "Canary percentage of each route", labels=["route"])
@@ -100,7 +100,7 @@ class ProxyMetrics:
         if not multiprocess():   # in multiprocess mode collect_all adds it to the merged registry
             registry.register(self.route_table)
         # Where a latency tail comes from: this process's event loop late to wake up, or the
-        # garbage collector stopping it (proxy/loop_monitor.py).
+        # garbage collector stopping it (proxy/serving/loop_monitor.py).
         self.loop_lag = Histogram("proxy_event_loop_lag_seconds", "How late the serving event loop woke up "
                                   "for a timer (time it was blocked or starved of CPU)", buckets=LAG_BUCKETS,
                                   registry=registry)
@@ -157,7 +157,7 @@ class ShadowMetrics:
 
 
 class SupervisorMetrics:
-    """Counted by the supervisor process (proxy/supervisor.py)."""
+    """Counted by the supervisor process (proxy/serving/supervisor.py)."""
 
     def __init__(self):
         registry = self.registry = CollectorRegistry(auto_describe=True)

@@ -25,7 +25,7 @@ class ProxySettings(BaseSettings):
     shadow_log: Path | None = None  # default: <data_dir>/shadow-records.jsonl
     admin_token: str = DEV_ADMIN_TOKEN
 
-    # Serving processes sharing the listening socket (proxy/supervisor.py); default: one per CPU.
+    # Serving processes sharing the listening socket (proxy/serving/supervisor.py); default: one per CPU.
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
     # Private directory of one proxy run (set by the supervisor for its children): the shadow
     # worker's sockets, the serving processes' table states, Prometheus' multiprocess files.
@@ -37,9 +37,9 @@ class ProxySettings(BaseSettings):
     allowed_hosts: str = "*"  # comma-separated; ".example.com" allows subdomains; "*" allows any
     trust_forwarded: bool = False  # keep X-Forwarded-* from clients (only behind a trusted proxy)
     keepalive_timeout: float = 75.0  # client-side keep-alive of the proxy itself
-    coalesce_writes: bool = True  # response head and body in one write (proxy/coalescing_http.py)
+    coalesce_writes: bool = True  # response head and body in one write (proxy/serving/coalescing_http.py)
 
-    # Shadow work runs in a child process (proxy/shadow_worker.py), never in the serving event loop.
+    # Shadow work runs in a child process (proxy/shadow/worker.py), never in the serving event loop.
     shadow_max_inflight: int = 32  # concurrent shadow exchanges in the worker
     shadow_queue: int = 256  # mirrored requests waiting in the worker; beyond, the worker stops reading
     shadow_backlog_bytes: int = 8 * 1024 * 1024  # unread bytes towards the worker; beyond, mirrors are dropped

@@ -209,7 +209,7 @@ def family(pid: int) -> dict[str, list[int]]:
     kinds: dict[str, list[int]] = {"serving": [], "shadow": []}
     for child in children(pid):
         cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-        kinds["shadow" if b"proxy.shadow_worker" in cmdline else "serving"].append(child)
+        kinds["shadow" if b"proxy.shadow.worker" in cmdline else "serving"].append(child)
     return kinds
 
 

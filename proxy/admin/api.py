@@ -11,7 +11,7 @@ import asyncio
 import base64
 import hmac
 import os
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import Literal, Optional, Protocol
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,17 +19,34 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from proxy.audit_log import describe_changes
+from proxy.admin.figures import empty, route_figures
 from proxy.compare import render_html, render_text
-from proxy.route_figures import empty, route_figures
-from proxy.route_table import RouteTableError
-from proxy.shadow_link import ShadowUnavailable
-
-if TYPE_CHECKING:
-    from proxy.app import ProxyApp
+from proxy.metrics import ProxyMetrics
+from proxy.routing.audit_log import describe_changes
+from proxy.routing.audit_log import AuditLog
+from proxy.routing.reloader import TableReloader
+from proxy.routing.table import RouteTable, RouteTableError
+from proxy.settings import ProxySettings
+from proxy.shadow.link import ShadowLink, ShadowUnavailable
+from proxy.upstream.pool import UpstreamPool
 
 # Bearer for tools; Basic (token as password) lets a browser open the HTML report.
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="proxy-admin", Basic realm="proxy-admin"'}
+
+
+class ServingState(Protocol):
+    """What the admin app reads and acts on: the serving process's parts (ProxyApp has them). A
+    protocol, so this module never imports the app that mounts it."""
+
+    settings: ProxySettings
+    metrics: ProxyMetrics
+    upstreams: UpstreamPool
+    audit: AuditLog
+    shadow: ShadowLink
+    reloader: TableReloader
+
+    @property
+    def table(self) -> Optional[RouteTable]: ...
 
 
 class FlipRequest(BaseModel):
@@ -38,7 +55,7 @@ class FlipRequest(BaseModel):
     who: Optional[str] = Field(None, max_length=200, description="who is flipping, for the audit log")
 
 
-def build_admin_app(proxy: "ProxyApp") -> FastAPI:
+def build_admin_app(proxy: ServingState) -> FastAPI:
     app = FastAPI(title="VobeMusic routing proxy admin", docs_url="/_proxy/docs", openapi_url="/_proxy/openapi.json",
                   redoc_url=None)
 
@@ -184,7 +201,7 @@ def build_admin_app(proxy: "ProxyApp") -> FastAPI:
     return app
 
 
-async def _shadow(proxy: "ProxyApp", op: str, **kwargs):
+async def _shadow(proxy: ServingState, op: str, **kwargs):
     try:
         return await proxy.shadow.ask(op, **kwargs)
     except ShadowUnavailable as exc:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from proxy.route_table import RouteTable
+from proxy.routing.table import RouteTable
 
 _FIELDS = ("mode", "percent", "target", "compare", "path", "methods", "fallback", "max_body_bytes")
 

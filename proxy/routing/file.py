@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Optional
 
 from ruamel.yaml import YAML
 
-from proxy.route_table import Mode, RouteTable, RouteTableError, parse_route_table
+from proxy.routing.table import Mode, RouteTable, RouteTableError, parse_route_table
 
 
 def _yaml() -> YAML:

@@ -18,10 +18,10 @@ from typing import Awaitable, Callable, Optional
 
 from watchfiles import awatch
 
-from proxy.audit_log import AuditLog, file_editor
 from proxy.metrics import ProxyMetrics
-from proxy.route_file import locked, set_route_mode
-from proxy.route_table import RouteTable, RouteTableError, load_route_table
+from proxy.routing.audit_log import AuditLog, file_editor
+from proxy.routing.file import locked, set_route_mode
+from proxy.routing.table import RouteTable, RouteTableError, load_route_table
 
 log = logging.getLogger("proxy.route_table")
 FLIP_PROPAGATION_TIMEOUT = 10.0  # seconds a flip waits for every serving process to apply it

@@ -4,18 +4,18 @@ Failures are turned into a small set of kinds the caller acts on (answer 502/503
 back to legacy). Retries happen only where they cannot duplicate work: on a connection that was
 never established (any method), or on a connection the upstream closed before answering
 (idempotent methods only) — and only if the request body can be sent again. The HTTP client is
-the upstream's (proxy/upstream_client.py for http, aiohttp for https); both answer with the same
+the upstream's (proxy/upstream/client.py for http, aiohttp for https); both answer with the same
 response interface."""
 from __future__ import annotations
 
 import asyncio
 from typing import AsyncIterator, Optional
 
-from proxy.breaker_call import FailureStatus, call_through_breaker
 from proxy.metrics import ProxyMetrics
-from proxy.request_headers import response_headers
-from proxy.upstream_client import UpstreamFailure
-from proxy.upstreams import Upstream
+from proxy.serving.request_headers import response_headers
+from proxy.upstream.breaker_call import FailureStatus, call_through_breaker
+from proxy.upstream.client import UpstreamFailure
+from proxy.upstream.pool import Upstream
 
 __all__ = ["BodyTooLarge", "ClientGone", "Forwarder", "RequestBody", "ResponseTee", "UpstreamFailure"]
 

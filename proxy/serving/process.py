@@ -1,4 +1,4 @@
-"""One serving process: `python -m proxy.serving LISTEN_FD`, started by proxy/supervisor.py.
+"""One serving process: `python -m proxy.serving.process LISTEN_FD`, started by proxy/serving/supervisor.py.
 
 uvicorn with uvloop and httptools on the socket the supervisor bound and shares with the other
 serving processes (the kernel hands each new connection to one of them)."""
@@ -17,7 +17,7 @@ def main() -> None:
 
     from proxy import json_logging
     from proxy.app import ProxyApp
-    from proxy.coalescing_http import CoalescingHttpToolsProtocol
+    from proxy.serving.coalescing_http import CoalescingHttpToolsProtocol
     from proxy.settings import ProxySettings
 
     settings = ProxySettings()

@@ -1,9 +1,9 @@
 """`python -m proxy`: the proxy's supervisor process (docs/adr/0005-proxy-serving-processes.md).
 
 It binds the listening socket once, then runs, as its children:
-  * PROXY_WORKERS serving processes (`python -m proxy.serving`), each a uvicorn event loop
+  * PROXY_WORKERS serving processes (`python -m proxy.serving.process`), each a uvicorn event loop
     accepting on that same inherited socket, each watching the route table file itself;
-  * one shadow worker (`python -m proxy.shadow_worker`) shared by all serving processes.
+  * one shadow worker (`python -m proxy.shadow.worker`) shared by all serving processes.
 A child that dies is started again. The supervisor serves no traffic: it owns the run directory
 (sockets, serving processes' table states, Prometheus' multiprocess files), writes the audit entry
 of the table loaded at start (once, not once per serving process), forwards SIGHUP to the serving
@@ -76,7 +76,7 @@ class Supervisor:
     async def _start_worker(self) -> None:
         fd = self.sock.fileno()
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "proxy.serving", str(fd), pass_fds=(fd,), env=self.env,
+            sys.executable, "-m", "proxy.serving.process", str(fd), pass_fds=(fd,), env=self.env,
             stdin=asyncio.subprocess.DEVNULL)
         self.workers[process.pid] = process
         self._spawn(self._replace_when_exited(process, "serving process", self.metrics.worker_restarts,
@@ -134,7 +134,7 @@ class Supervisor:
             replay = [str(self._records_start)]
         settings_json = self.settings.model_dump_json(include=SHADOW_SETTINGS)
         self.shadow = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "proxy.shadow_worker", settings_json, *replay, env=self.env,
+            sys.executable, "-m", "proxy.shadow.worker", settings_json, *replay, env=self.env,
             stdin=asyncio.subprocess.DEVNULL)
         self._spawn(self._replace_when_exited(self.shadow, "shadow worker", self.metrics.shadow_worker_restarts,
                                               self._start_shadow))
@@ -190,8 +190,8 @@ def main() -> None:
     settings.run_dir = run_dir
     settings.worker_state_dir.mkdir()
     try:
-        from proxy.audit_log import AuditLog, current_actor
-        from proxy.route_table import RouteTableError, load_route_table
+        from proxy.routing.audit_log import AuditLog, current_actor
+        from proxy.routing.table import RouteTableError, load_route_table
         try:  # an invalid file stops the start here, before any child is started
             table = load_route_table(settings.routes_file)
         except RouteTableError as exc:

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
-from proxy.canary import jwt_subject
 from proxy.compare import ResponseSnapshot
-from proxy.comparison_pool import ComparisonPool
-from proxy.forwarding import Forwarder
-from proxy.upstream_client import TooLarge, UpstreamFailure
-from proxy.route_table import SAFE_METHODS, Route
-from proxy.shadow_recorder import ShadowRecorder
-from proxy.upstreams import Upstream
+from proxy.routing.canary import jwt_subject
+from proxy.routing.table import SAFE_METHODS, Route
+from proxy.serving.forwarding import Forwarder
+from proxy.shadow.comparison_pool import ComparisonPool
+from proxy.shadow.recorder import ShadowRecorder
+from proxy.upstream.client import TooLarge, UpstreamFailure
+from proxy.upstream.pool import Upstream
 
 SHADOW_HEADER = (b"X-Vobe-Shadow", b"1")  # lets the new service tell mirrored traffic apart
 

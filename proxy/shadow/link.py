@@ -1,5 +1,5 @@
 """A serving process's side of shadow mode: decide whether a request is mirrored, and hand the
-finished exchange to the shared shadow worker (proxy/shadow_worker.py) without waiting for it.
+finished exchange to the shared shadow worker (proxy/shadow/worker.py) without waiting for it.
 
 Handing over costs one pickle and one socket write after the client's response is complete (the
 frames of one event-loop step go in one write). The way to the worker is bounded: when it falls
@@ -14,11 +14,11 @@ import logging
 import random
 from typing import Optional
 
-from proxy import frames
 from proxy.metrics import ProxyMetrics
-from proxy.route_table import Route, RouteTable
+from proxy.routing.table import Route, RouteTable
 from proxy.settings import ProxySettings
-from proxy.shadow import MirroredRequest
+from proxy.shadow import frames
+from proxy.shadow.exchange import MirroredRequest
 
 log = logging.getLogger("proxy.shadow")
 RECONNECT_SECONDS = 0.2

@@ -12,7 +12,7 @@ import orjson
 from proxy.compare import ShadowReport
 from proxy.compare.report import COMPARED
 from proxy.metrics import ShadowMetrics
-from proxy.record_file import RecordFile
+from proxy.shadow.record_file import RecordFile
 
 
 class ShadowRecorder:

@@ -2,7 +2,7 @@
 shadow work, so mirroring and comparing never compete with clients for a serving event loop, and
 the report, records and status are one view whichever serving process is asked.
 
-    python -m proxy.shadow_worker SETTINGS_JSON [REPLAY_FROM]   (started by proxy/supervisor.py)
+    python -m proxy.shadow.worker SETTINGS_JSON [REPLAY_FROM]   (started by proxy/serving/supervisor.py)
 
 It listens on two Unix sockets in the run directory (private to the proxy's user). Each serving
 process keeps one connection to `shadow-data.sock` carrying, in order: its route tables
@@ -30,15 +30,16 @@ from typing import Optional
 import orjson
 import uvloop
 
-from proxy import frames, json_logging
-from proxy.comparison_pool import ComparisonPool
-from proxy.forwarding import Forwarder
+from proxy import json_logging
 from proxy.metrics import ShadowMetrics
-from proxy.route_table import RouteTable, RouteTableError, parse_route_table
+from proxy.routing.table import RouteTable, RouteTableError, parse_route_table
+from proxy.serving.forwarding import Forwarder
 from proxy.settings import ProxySettings
-from proxy.shadow import MirroredRequest, ShadowRunner
-from proxy.shadow_recorder import ShadowRecorder
-from proxy.upstreams import UpstreamPool
+from proxy.shadow import frames
+from proxy.shadow.comparison_pool import ComparisonPool
+from proxy.shadow.exchange import MirroredRequest, ShadowRunner
+from proxy.shadow.recorder import ShadowRecorder
+from proxy.upstream.pool import UpstreamPool
 
 log = logging.getLogger("proxy.shadow")
 DRAIN_SECONDS = 5.0

@@ -10,8 +10,8 @@ import pytest
 from aiobreaker import CircuitBreaker
 from aiobreaker.state import CircuitBreakerState
 
-from proxy.breaker_call import call_through_breaker
-from proxy.upstream_client import UpstreamFailure
+from proxy.upstream.breaker_call import call_through_breaker
+from proxy.upstream.client import UpstreamFailure
 
 
 async def tripped(reset_after: float = 0.05) -> CircuitBreaker:

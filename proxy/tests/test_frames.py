@@ -1,4 +1,4 @@
-"""The data connection's frame decoding (proxy/frames.py) over a real Unix socket: frames split
+"""The data connection's frame decoding (proxy/shadow/frames.py) over a real Unix socket: frames split
 across reads, many frames in one write, a frame larger than one read, end of stream."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 import socket
 from datetime import datetime, timedelta, timezone
 
-from proxy import frames
-from proxy.shadow import timestamp
+from proxy.shadow import frames
+from proxy.shadow.exchange import timestamp
 
 
 async def _received(chunks: list[bytes]) -> list:

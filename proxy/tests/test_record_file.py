@@ -5,7 +5,7 @@ import asyncio
 
 import orjson
 
-from proxy.record_file import RecordFile
+from proxy.shadow.record_file import RecordFile
 
 
 def test_lines_rotate_by_size_and_stay_whole(tmp_path):

@@ -1,8 +1,8 @@
 """Route table validation and comment-preserving edits."""
 import pytest
 
-from proxy.route_file import set_route_mode
-from proxy.route_table import Mode, RouteTableError, load_route_table, parse_route_table
+from proxy.routing.file import set_route_mode
+from proxy.routing.table import Mode, RouteTableError, load_route_table, parse_route_table
 from proxy.settings import ROOT
 
 BASE = """

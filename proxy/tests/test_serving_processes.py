@@ -1,4 +1,4 @@
-"""Several serving processes behind one port (proxy/supervisor.py): a flip is served by every
+"""Several serving processes behind one port (proxy/serving/supervisor.py): a flip is served by every
 process when it returns, each change is audited once, metrics and route figures are totals, one
 shadow report holds the mirrors of every process, and flips under load fail no request.
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from proxy.route_file import write_atomically
+from proxy.routing.file import write_atomically
 from proxy.tests.conftest import wait_for
 from proxy.tests.flip_load import flip_under_load
 
@@ -23,7 +23,7 @@ def serving_pids(proxy) -> set[int]:
     master = proxy.process.popen.pid
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return {int(pid) for pid in children
-            if b"proxy.serving" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+            if b"proxy.serving.process" in Path(f"/proc/{pid}/cmdline").read_bytes()}
 
 
 def access_lines(proxy) -> list[dict]:

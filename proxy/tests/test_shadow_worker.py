@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from proxy.compare import ShadowReport, render_html
-from proxy.route_table import RouteTableError, parse_route_table
+from proxy.routing.table import RouteTableError, parse_route_table
 from proxy.tests.conftest import ROUTES_TEMPLATE, wait_for
 
 

@@ -1,4 +1,4 @@
-"""The upstream HTTP client (proxy/upstream_client.py) against small raw servers on real sockets:
+"""The upstream HTTP client (proxy/upstream/client.py) against small raw servers on real sockets:
 what it sends, keep-alive reuse, framing of answers (Content-Length, chunked, until close, none
 for HEAD/204/304), 1xx answers, repeated headers, streaming both ways, flow control, an upstream
 answering before it read the body, timeouts and failures as UpstreamFailure kinds, the pool limit,
@@ -10,11 +10,11 @@ import hashlib
 
 import pytest
 
-from proxy.forwarding import Forwarder, RequestBody
 from proxy.metrics import ProxyMetrics
-from proxy.route_table import UpstreamSpec
-from proxy.upstream_client import TooLarge, UpstreamClient, UpstreamFailure
-from proxy.upstreams import Upstream
+from proxy.routing.table import UpstreamSpec
+from proxy.serving.forwarding import Forwarder, RequestBody
+from proxy.upstream.client import TooLarge, UpstreamClient, UpstreamFailure
+from proxy.upstream.pool import Upstream
 
 OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{"ok": true}'
 HEADERS = [(b"host", b"shop.example"), (b"X-Request-ID", b"abc"), (b"X-Vobe-Shadow", b"1")]
@@ -371,7 +371,7 @@ async def test_a_kept_alive_connection_the_upstream_closes_is_retried_only_for_i
 
 async def test_the_aiohttp_client_for_https_upstreams_answers_with_the_same_interface():
     """Run against plain http here (no TLS server in the tests): the adapter, not TLS, is under test."""
-    from proxy.aiohttp_client import AiohttpClient
+    from proxy.upstream.aiohttp_client import AiohttpClient
 
     chunked = b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
     async with RawServer([OK, chunked, OK]) as server:

@@ -1,4 +1,4 @@
-"""https upstreams: aiohttp's pooled client behind the interface of proxy/upstream_client.py (open a
+"""https upstreams: aiohttp's pooled client behind the interface of proxy/upstream/client.py (open a
 request, read or stream the answer, release it), with its errors turned into the same
 UpstreamFailure kinds. http upstreams, the common case, use the leaner client; TLS is rare enough
 between the proxy and its upstreams that it keeps aiohttp rather than a second TLS code path."""
@@ -10,7 +10,7 @@ from typing import AsyncIterator, Optional
 import aiohttp
 import yarl
 
-from proxy.upstream_client import Body, TooLarge, UpstreamFailure
+from proxy.upstream.client import Body, TooLarge, UpstreamFailure
 
 _SKIP_AUTO = ("Accept-Encoding", "User-Agent", "Content-Type")
 _ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)

@@ -19,7 +19,7 @@ from typing import Awaitable, Callable, TypeVar
 from aiobreaker import CircuitBreakerError
 from aiobreaker.state import CircuitBreakerState
 
-from proxy.upstream_client import UpstreamFailure
+from proxy.upstream.client import UpstreamFailure
 
 T = TypeVar("T")
 

@@ -10,11 +10,11 @@ Content-Length, else chunked), answers framed by Content-Length, chunked or the 
 no body for HEAD/204/304, 1xx interim answers skipped, `Connection: close` honoured, an idle pooled
 connection the upstream closed never reused, an upstream that answers before it read the whole
 request body, a connect timeout and a read timeout (between reads, like nginx's, or a deadline).
-https upstreams go through aiohttp (proxy/aiohttp_client.py), with the same interface. The
-connection and its protocol handling are proxy/upstream_connection.py; this module is the pool.
+https upstreams go through aiohttp (proxy/upstream/aiohttp_client.py), with the same interface. The
+connection and its protocol handling are proxy/upstream/connection.py; this module is the pool.
 
 Failures are UpstreamFailure kinds (connect / disconnect / timeout / protocol) with the status the
-client should see; what may be retried is decided by proxy/forwarding.py."""
+client should see; what may be retried is decided by proxy/serving/forwarding.py."""
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +22,7 @@ import time
 from collections import deque
 from typing import Optional
 
-from proxy.upstream_connection import Body, TooLarge, UpstreamConnection, UpstreamFailure, UpstreamResponse
+from proxy.upstream.connection import Body, TooLarge, UpstreamConnection, UpstreamFailure, UpstreamResponse
 
 __all__ = ["Body", "TooLarge", "UpstreamClient", "UpstreamFailure", "UpstreamResponse"]
 

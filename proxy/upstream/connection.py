@@ -1,6 +1,6 @@
 """One keep-alive connection to an http:// upstream carrying one exchange at a time: an asyncio
 protocol around httptools' response parser (the parser uvicorn already uses for clients' requests),
-and the answer it hands out (UpstreamResponse). The pool is proxy/upstream_client.py.
+and the answer it hands out (UpstreamResponse). The pool is proxy/upstream/client.py.
 
 Framing: Content-Length, chunked, or the connection's end; no body for HEAD/204/304 (and no reuse
 after a 204/304 whose head announced one); 1xx interim answers skipped. Flow control both ways: a
@@ -13,12 +13,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import TYPE_CHECKING, AsyncIterator, Optional, Union
+from typing import AsyncIterator, Optional, Protocol, Union
 
 import httptools
-
-if TYPE_CHECKING:
-    from proxy.upstream_client import UpstreamClient
 
 READ_BUFFER = 256 * 1024  # stop reading from an upstream while this much waits for a slow client
 _PARSER_ERRORS = (httptools.HttpParserError, httptools.HttpParserUpgrade)
@@ -77,10 +74,21 @@ class UpstreamResponse:
         self._connection.finish()
 
 
+class ConnectionOwner(Protocol):
+    """What a connection needs from whoever pooled it (proxy/upstream/client.py): the loop, and
+    where it goes after a whole answer or once closed. The connection never imports the pool."""
+
+    loop: asyncio.AbstractEventLoop
+
+    def put_back(self, connection: "UpstreamConnection") -> None: ...
+
+    def forget(self, connection: "UpstreamConnection") -> None: ...
+
+
 class UpstreamConnection(asyncio.Protocol):
     """One keep-alive connection carrying one exchange at a time."""
 
-    def __init__(self, client: "UpstreamClient"):
+    def __init__(self, client: ConnectionOwner):
         self.client = client
         self.loop = client.loop
         self.transport: Optional[asyncio.Transport] = None

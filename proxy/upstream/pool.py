@@ -1,7 +1,7 @@
 """Upstreams: one pooled HTTP client, one circuit breaker and one health probe per named upstream.
 
-The client is proxy/upstream_client.py's for http:// upstreams and aiohttp's for https:// ones
-(proxy/aiohttp_client.py); both answer with the same response interface.
+The client is proxy/upstream/client.py's for http:// upstreams and aiohttp's for https:// ones
+(proxy/upstream/aiohttp_client.py); both answer with the same response interface.
 
 The pool follows the route table: an upstream whose settings did not change keeps its connections
 and breaker across reloads; a changed or removed one is replaced and the old client is closed after
@@ -16,10 +16,10 @@ from typing import Optional
 import yarl
 from aiobreaker import CircuitBreaker, CircuitBreakerListener, CircuitBreakerState
 
-from proxy.aiohttp_client import AiohttpClient
 from proxy.metrics import ProxyMetrics
-from proxy.route_table import RouteTable, UpstreamSpec
-from proxy.upstream_client import UpstreamClient, UpstreamFailure
+from proxy.routing.table import RouteTable, UpstreamSpec
+from proxy.upstream.aiohttp_client import AiohttpClient
+from proxy.upstream.client import UpstreamClient, UpstreamFailure
 
 log = logging.getLogger("proxy.upstreams")
 
