@@ -13,8 +13,8 @@ and tables with JSON columns use SQLAlchemy's executemany (insertmanyvalues)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
 
 import psycopg
 from psycopg import sql as psql
@@ -25,8 +25,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from cdc.consumer.bookkeeping import consumer_progress, ensure_tables, row_position
+from cdc.consumer.contracts import ApplyResult, DeadLetterSink
 from cdc.consumer.envelope import ChangeEvent, PoisonEvent
-from cdc.consumer.mapping import BoundMapping, TopicMap, bind, event_row, row_key_text
+from cdc.consumer.mapping import BoundMapping, TopicMap, bind, row_key_text
+from cdc.consumer.prepare import RowDecoder, prepare
+
+__all__ = ["ApplyResult", "COPY_THRESHOLD", "ChangeApplier"]
 
 log = logging.getLogger("cdc.consumer.apply")
 
@@ -45,17 +49,6 @@ class _Change:
     event: ChangeEvent
 
 
-@dataclass
-class ApplyResult:
-    applied: int = 0
-    skipped_older: int = 0
-    tombstones: int = 0
-    unmapped: int = 0
-    poison: list[tuple[ChangeEvent, PoisonEvent]] = field(default_factory=list)
-    last_lsn: int | None = None
-    last_source_ts_ms: int | None = None
-
-
 # The COPY path talks to psycopg directly, so its errors arrive unwrapped.
 DatabaseError = (DBAPIError, psycopg.Error)
 
@@ -72,6 +65,8 @@ def _detail(exc: BaseException) -> str:
 
 
 class ChangeApplier:
+    """The runtime's applier (cdc.consumer.Applier) for mirror tables."""
+
     def __init__(self, engine: Engine, topic_map: TopicMap, consumer_name: str):
         self.engine = engine
         self.topic_map = topic_map
@@ -81,20 +76,26 @@ class ChangeApplier:
         # Called with the events the target rejected, before the transaction that records progress
         # past them commits: the dead-letter topic must hold them first, or a stop in between
         # would skip them on restart without a trace (ConsumerRunner sets it).
-        self.dead_letter: Callable[[list[tuple[ChangeEvent, PoisonEvent]]], None] | None = None
+        self.dead_letter: DeadLetterSink | None = None
         ensure_tables(engine)
         self.bound = bind(topic_map, engine)
+        self._decoders = {topic: _row_decoder(bound) for topic, bound in self.bound.items()}
 
     # -- public --------------------------------------------------------------------------
-    def apply(self, events: list[ChangeEvent], poison: Iterable[tuple[ChangeEvent, PoisonEvent]] = ()) -> ApplyResult:
-        """Apply decoded events (and record progress past already-known poison) in one transaction.
+    def apply(self, events: list[ChangeEvent], poison: Iterable[tuple[ChangeEvent, PoisonEvent]] = (),
+              skipped: Sequence[ChangeEvent] = ()) -> ApplyResult:
+        """Apply decoded events (and record progress past already-known poison and past the events
+        an event filter skipped) in one transaction.
 
         Events that cannot be applied are returned in result.poison; everything else is committed
         when this returns."""
         result = ApplyResult(poison=list(poison))
-        changes = self._prepare(events, result)
-        # Progress covers every message of the batch, poison included (it is dead-lettered, not lost).
+        changes = prepare(events, self._decoders, result).changes
+        # Progress covers every message of the batch, poison included (it is dead-lettered, not
+        # lost) and skipped events (consumed, only not applied).
         seen = events + [event for event, _ in result.poison]
+        if skipped:
+            seen += skipped
         try:
             self._commit(changes, seen, result)
         except DatabaseError as exc:
@@ -160,31 +161,6 @@ class ChangeApplier:
             with attempt:
                 with self.engine.begin() as conn:
                     work(conn)
-
-    def _prepare(self, events: list[ChangeEvent], result: ApplyResult) -> list[_Change]:
-        newest: dict[tuple[str, str], tuple[tuple[int, int], _Change]] = {}
-        for index, event in enumerate(events):
-            if event.is_tombstone:
-                # The preceding op=d carries the delete and its LSN; the tombstone is for compaction.
-                result.tombstones += 1
-                continue
-            bound = self.bound.get(event.topic)
-            if bound is None:
-                result.unmapped += 1
-                continue
-            try:
-                row = event_row(bound, event)
-                key = bound.key_of(row)
-            except PoisonEvent as poison:
-                result.poison.append((event, poison))
-                continue
-            change = _Change(bound, key, row_key_text(key), event.op, row, event)
-            order = (event.lsn if event.lsn is not None else -1, index)
-            slot = (bound.name, change.key_text)
-            previous = newest.get(slot)
-            if previous is None or order >= previous[0]:
-                newest[slot] = (order, change)
-        return [change for _, change in newest.values()]
 
     def _write(self, conn: Connection, changes: list[_Change], result: ApplyResult) -> None:
         by_table: dict[str, list[_Change]] = {}
@@ -307,6 +283,22 @@ class ChangeApplier:
             set_={"kafka_offset": stmt.excluded.kafka_offset, "epoch": stmt.excluded.epoch,
                   "lsn": stmt.excluded.lsn, "source_ts_ms": stmt.excluded.source_ts_ms,
                   "applied_at": func.now()}), rows)
+
+
+def _row_decoder(bound: BoundMapping) -> RowDecoder[_Change]:
+    """prepare()'s decoder for one mapped topic: the target row, its key, and the row's slot."""
+    name, target_row, key_of = bound.name, bound.target_row, bound.key_of
+
+    def decode(event: ChangeEvent) -> tuple[tuple[str, str], _Change]:
+        source = event.row
+        if source is None:
+            raise PoisonEvent("no-row-image", f"op={event.op}")
+        row = target_row(source)
+        key = key_of(row)
+        key_text = row_key_text(key)
+        return (name, key_text), _Change(bound, key, key_text, event.op, row, event)
+
+    return decode
 
 
 def _psycopg_connection(conn: Connection) -> psycopg.Connection | None:

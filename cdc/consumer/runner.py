@@ -24,7 +24,8 @@ from sqlalchemy.engine import Engine
 
 from cdc.broker_epoch import BrokerEpoch, BrokerUnavailable
 from cdc.consumer import metrics
-from cdc.consumer.apply_change import ApplyResult, ChangeApplier
+from cdc.consumer.apply_change import ChangeApplier
+from cdc.consumer.contracts import Applier, ApplyResult, EventFilter, FilteredBatch
 from cdc.consumer.dead_letter import DeadLetterPublisher
 from cdc.consumer.envelope import ChangeEvent, PoisonEvent, decode_message
 from cdc.consumer.mapping import TopicMap
@@ -85,20 +86,26 @@ class ConsumerRunner:
                  batch_size: int = 5000, poll_timeout: float = 0.5, follow_heartbeats: bool = True,
                  epoch_check_secs: float = 5.0, consumer_overrides: dict | None = None,
                  on_applied: Callable[[ApplyResult, list[ChangeEvent]], None] | None = None,
-                 applier=None, freeze_gc: bool = False):
+                 applier: Applier | None = None, event_filter: EventFilter | None = None,
+                 freeze_gc: bool = False):
         from cdc.settings import CdcSettings
 
         self.topic_map = topic_map
         self.name = group_id
         self.bootstrap_servers = bootstrap_servers or CdcSettings().bootstrap_servers
-        # A consumer whose target is not mirror tables (the search index) passes its own `applier`:
-        # anything with ChangeApplier.apply(events, poison) -> ApplyResult; `target` is then unused.
-        # Offsets are still committed only after its apply returned.
+        # A consumer whose target is not mirror tables (the search index) passes its own `applier`
+        # (cdc.consumer.Applier); `target` is then unused. Offsets are still committed only after
+        # its apply returned.
         if applier is None:
             self.engine = create_engine(target, pool_pre_ping=True) if isinstance(target, str) else target
+            applier = ChangeApplier(self.engine, topic_map, group_id)
         else:
             self.engine = None
-        self.applier = applier or ChangeApplier(self.engine, topic_map, group_id)
+            _check_applier(applier)
+        self.applier: Applier = applier
+        # Takes events out of each batch before apply (cdc.consumer.EventFilter): they are consumed
+        # (offsets, progress, LSN) but not applied, and counted under the filter's outcome.
+        self.event_filter = event_filter
         self.batch_size = batch_size
         # Opt-in, for a process whose main loop is this runner (see freeze_startup_objects): the
         # collector's effect is process-wide, so a host that runs the runner on a thread beside
@@ -195,16 +202,23 @@ class ConsumerRunner:
                                            "undecodable", None, None, None, None, None, None, None, message), reason))
         if not offsets:
             return None
-        if hasattr(self.applier, "epoch"):
-            self.applier.epoch = self.status.epoch    # recorded with the progress rows
+        self.applier.epoch = self.status.epoch    # recorded with the progress rows
         # Poison reaches the dead-letter topic before anything records progress past it (the
         # target's progress rows, then Kafka's offsets). A stop in between re-reads the batch: an
         # event may be dead-lettered twice, never skipped unrecorded.
         dead_letter = _OncePerEvent(self.dead_letters, self._stop)
-        if hasattr(self.applier, "dead_letter"):
-            self.applier.dead_letter = dead_letter
+        self.applier.dead_letter = dead_letter
         dead_letter(poison)
-        result = self.applier.apply(events, poison)
+        decoded, filtered = events, None
+        if self.event_filter is not None:
+            filtered = _filtered(self.event_filter, events)
+            events = filtered.events
+        if filtered is not None and filtered.skipped:
+            result = self.applier.apply(events, poison, filtered.skipped)
+        else:
+            # Positional and without `skipped` when there is nothing skipped: appliers written
+            # before the filter existed (apply(events, poison)) keep working unchanged.
+            result = self.applier.apply(events, poison)
         dead_letter(result.poison)
         try:
             self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
@@ -213,12 +227,14 @@ class ConsumerRunner:
             # The rows are committed in the target; a lost offset commit only means this batch may
             # be read again (and skipped by the LSN guard). The next batch's commit covers it.
             log.warning("offset commit failed", extra={"consumer": self.name, "error": str(exc)})
-        self._account(result, events, time.monotonic() - started)
+        self._account(result, decoded, filtered, time.monotonic() - started)
         if self.on_applied is not None:
-            self.on_applied(result, events)
+            # Every decoded event of the batch, skipped ones included (they were consumed).
+            self.on_applied(result, decoded)
         return result
 
-    def _account(self, result: ApplyResult, events: list[ChangeEvent], seconds: float) -> None:
+    def _account(self, result: ApplyResult, events: list[ChangeEvent], filtered: FilteredBatch | None,
+                 seconds: float) -> None:
         name = self.name
         metrics.BATCH_SECONDS.labels(name).observe(seconds)
         for outcome, count in (("applied", result.applied), ("skipped_older", result.skipped_older),
@@ -226,6 +242,8 @@ class ConsumerRunner:
                                ("dead_lettered", len(result.poison))):
             if count:
                 metrics.EVENTS.labels(name, outcome).inc(count)
+        if filtered is not None and filtered.skipped:
+            metrics.EVENTS.labels(name, filtered.outcome).inc(len(filtered.skipped))
         self.status.events_seen += len(events) + sum(1 for e, _ in result.poison if e.op == "undecodable")
         self.status.applied += result.applied
         self.status.dead_lettered += len(result.poison)
@@ -253,11 +271,10 @@ class ConsumerRunner:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         epoch = self.status.epoch
-        resume = getattr(self.applier, "resume_offsets", None)
-        if resume is None:            # a custom applier: Kafka's committed offsets / earliest
+        applied = self.applier.resume_offsets()
+        if applied is None:           # the applier keeps no progress: Kafka's committed offsets / earliest
             consumer.assign(partitions)
             return
-        applied = resume()
         for tp in partitions:
             known = applied.get((tp.topic, tp.partition))
             if known is not None and (epoch is None or known[1] == epoch):
@@ -305,6 +322,22 @@ class ConsumerRunner:
 
     def start_background(self) -> "BackgroundConsumer":
         return BackgroundConsumer(self)
+
+
+def _check_applier(applier) -> None:
+    """Once, at construction: the runner sets and calls these on every batch and assignment."""
+    missing = [name for name in ("apply", "resume_offsets", "epoch", "dead_letter") if not hasattr(applier, name)]
+    if missing:
+        raise TypeError(f"{type(applier).__name__} is not a cdc.consumer.Applier: no {', '.join(missing)}")
+
+
+def _filtered(event_filter: EventFilter, events: list[ChangeEvent]) -> FilteredBatch:
+    batch = event_filter(events)
+    # An event in neither list would have its offset committed with no progress recorded for it.
+    if len(batch.events) + len(batch.skipped) != len(events):
+        raise ValueError(f"event filter returned {len(batch.events)} + {len(batch.skipped)} skipped events "
+                         f"for a batch of {len(events)}")
+    return batch
 
 
 class _OncePerEvent:
