@@ -172,10 +172,14 @@ class _Peek:
         self.timeout = timeout
         self.consumer = Consumer(consumer_config(bootstrap_servers, f"catch-up-peek-{uuid.uuid4().hex[:8]}",
                                                  **{"enable.partition.eof": True, "fetch.wait.max.ms": 10}))
-        self.pending: dict[tuple[str, int], Optional["PartitionProgress"]] = {}
+        self.pending: dict[tuple[str, int], Optional[PartitionProgress]] = {}
+        self._topics: Optional[dict] = None
 
     def partitions(self, topic: str) -> Optional[list[int]]:
-        metadata = self.consumer.list_topics(topic, timeout=self.timeout).topics.get(topic)
+        if self._topics is None:
+            # Every topic at once: asking for one by name may create it on a broker that auto-creates.
+            self._topics = self.consumer.list_topics(timeout=self.timeout).topics
+        metadata = self._topics.get(topic)
         if metadata is None or metadata.error is not None:
             return None
         return sorted(metadata.partitions)
