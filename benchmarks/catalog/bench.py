@@ -32,7 +32,8 @@ from pathlib import Path
 
 import psycopg
 
-from services.catalog.sync.snapshot import copy_snapshot
+from services.catalog.domain import DOMAIN
+from services.common.carve.snapshot import copy_snapshot
 from stack.postgres_cluster import PostgresCluster
 from tests.parity import processes
 
@@ -66,7 +67,7 @@ def load(pg: PostgresCluster, tracks: int, fresh: bool) -> tuple[str, str]:
         copied = conn.execute("SELECT count(*) FROM catalog_track").fetchone()[0]
     if copied != tracks:
         print("copying the catalogue into the service database...", flush=True)
-        copy_snapshot(monolith_db, catalog_db)
+        copy_snapshot(DOMAIN, monolith_db, catalog_db)
     for url in (monolith_db, catalog_db):
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from starlette.requests import Request
-
 from services.catalog.config import get_settings
+from services.common.carve.service import session_dependency
 from services.common.database import Database, declarative_base
 
 Base = declarative_base()
@@ -17,7 +16,4 @@ def database() -> Database:
     return Database(settings.database_url, pool_size=settings.database_pool_size)
 
 
-async def db_session(request: Request):
-    """FastAPI dependency: a session on the catalog database; autocommit for safe methods (reads)."""
-    async for session in database().session(read_only=request.method in ("GET", "HEAD", "OPTIONS")):
-        yield session
+db_session = session_dependency(database)

@@ -6,11 +6,12 @@ from contextlib import asynccontextmanager
 from services.catalog.album.views import router as album_router
 from services.catalog.artist.views import router as artist_router
 from services.catalog.config import get_settings
-from services.catalog.database import database
+from services.catalog.database import database, db_session
+from services.catalog.dependencies import authenticator
+from services.catalog.domain import DOMAIN
 from services.catalog.genre.views import router as genre_router
-from services.catalog.sync.views import router as sync_router
 from services.catalog.track.views import router as track_router
-from services.common.app import create_app
+from services.common.carve.service import carve_app
 from services.common.django_urls import router_bases
 
 PREFIX = "/api/v1"
@@ -24,21 +25,17 @@ URL_BASES = [
 PUBLIC_PREFIXES = tuple(f"{PREFIX}/{name}" for name in ("genres", "artists", "albums", "tracks"))
 
 
-async def _database_ready():
-    await database().ping()
-
-
 @asynccontextmanager
 async def lifespan(app):
     yield
     await database().dispose()
 
 
-app = create_app(
-    get_settings(),
-    [genre_router, artist_router, album_router, track_router, sync_router],
+app = carve_app(
+    DOMAIN, get_settings, database, authenticator,
+    [genre_router, artist_router, album_router, track_router],
     public_prefixes=PUBLIC_PREFIXES,
     url_bases=URL_BASES,
-    readiness={"database": _database_ready},
+    session=db_session,
     lifespan=lifespan,
 )

@@ -1,58 +1,8 @@
-"""Run the catalog service with its sync workers: the API (uvicorn, in this process's children), the
-CDC apply (monolith -> service) and the reverse sync (outbox -> monolith). One supervised unit, so the
-stack starts and stops them together; a worker that dies takes the unit down and the supervisor
-restarts it. A sync worker that exits (e.g. the broker is not up yet) is restarted after a pause;
-the API keeps serving meanwhile and /internal/sync-status shows how far behind it is.
+"""The catalog service with its sync workers as one supervised unit (services/common/carve/run.py):
 
     python -m services.catalog.run --port 8101 [--workers 2] [--no-cdc] [--no-reverse]
 """
-from __future__ import annotations
-
-import argparse
-import signal
-import subprocess
-import sys
-import time
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8101)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--no-cdc", action="store_true", help="do not consume the monolith's CDC topics")
-    parser.add_argument("--no-reverse", action="store_true", help="do not replay the outbox into the monolith")
-    args = parser.parse_args()
-    commands = [[sys.executable, "-m", "uvicorn", "services.catalog.main:app", "--host", args.host,
-                 "--port", str(args.port), "--workers", str(args.workers), "--loop", "uvloop",
-                 "--http", "httptools", "--no-access-log"]]
-    if not args.no_cdc:
-        commands.append([sys.executable, "-m", "services.catalog.sync.forward"])
-    if not args.no_reverse:
-        commands.append([sys.executable, "-m", "services.catalog.sync.reverse"])
-    children = [subprocess.Popen(c) for c in commands]
-
-    def stop(*_):
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while children[0].poll() is None:
-        for index, child in enumerate(children[1:], start=1):
-            if child.poll() is not None:
-                time.sleep(2)
-                children[index] = subprocess.Popen(commands[index])
-        time.sleep(0.5)
-    stop()
-
+from services.common.carve.run import main
 
 if __name__ == "__main__":
-    main()
+    main("services.catalog.domain", "services.catalog.main:app", default_port=8101)

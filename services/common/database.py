@@ -35,6 +35,14 @@ def async_url(url: str) -> str:
     return url
 
 
+def plain_url(url: str) -> str:
+    """The libpq form of a SQLAlchemy URL, for psycopg.connect()."""
+    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix):]
+    return url
+
+
 class Database:
     """One engine + session factory per process."""
 

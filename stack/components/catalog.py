@@ -1,9 +1,9 @@
 """The catalog service (services/catalog) with its own database `catalog` in the project cluster.
 
 `prepare` creates the database and runs its Alembic migrations; on first start the catalogue is
-copied from the monolith (sync/snapshot.py) so the replica is complete before CDC streams changes.
-The API, the CDC apply (sync/forward.py) and the reverse sync (sync/reverse.py) run as one supervised
-unit, `services.catalog.run`. Register it after the monolith and the CDC relay."""
+copied from the monolith (the carve kit's snapshot, services/common/carve/snapshot.py) so the replica
+is complete before CDC streams changes. The API, the CDC apply and the reverse sync run as one
+supervised unit, `services.catalog.run` (services/common/carve/run.py). Register it after the monolith and the CDC relay."""
 from __future__ import annotations
 
 import os
@@ -37,7 +37,8 @@ def _prepare(settings: StackSettings) -> None:
     with psycopg.connect(settings.database_url(DATABASE)) as conn:
         empty = not conn.execute("SELECT EXISTS (SELECT 1 FROM catalog_track)").fetchone()[0]
     if empty:
-        subprocess.run([settings.python, "-m", "services.catalog.sync.snapshot"], cwd=settings.root, env=env, check=True)
+        subprocess.run([settings.python, "-m", "services.common.carve.cli", "services.catalog.domain", "snapshot"],
+                       cwd=settings.root, env=env, check=True)
 
 
 def component(settings: StackSettings) -> Component:

@@ -22,11 +22,14 @@ import pytest
 
 from cdc.testing import ROOT, wait_until
 from cdc.tests.conftest import broker, cdc_workdir, relay, run_id  # noqa: F401  (reused fixtures)
-from services.catalog.sync.snapshot import copy_snapshot
+from services.catalog.domain import DOMAIN
+from services.common.carve.snapshot import copy_snapshot
 from tests.parity import processes
 
 LIFECYCLE_TRACKS = int(os.environ.get("LIFECYCLE_TRACKS", "300"))
 INTERNAL_TOKEN = "lifecycle-internal-token"
+# The proxy CLI calls the service's write-ownership endpoint with it when it flips catalog-write.
+os.environ["INTERNAL_API_TOKEN"] = INTERNAL_TOKEN
 CATALOG_TABLES = ("catalog_genre", "catalog_artist", "catalog_album", "catalog_track")
 
 
@@ -47,7 +50,7 @@ def catalog_url(pg_port, run_id, source_url):
     name = f"lifecycle_catalog_{run_id}"
     url = processes.ensure_database(pg_port, name, fresh=True)
     processes.prepare_catalog(url)
-    copy_snapshot(source_url, url)
+    copy_snapshot(DOMAIN, source_url, url)
     yield url
     with psycopg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -118,6 +121,17 @@ class CatalogService:
         source = body["sources"].get("monolith")
         return source["last_lsn_int"] if source else 0
 
+    def caught_up(self) -> bool:
+        """Every partition of the domain's tables has applied the monolith's changes up to now."""
+        code, body = self.get("/internal/sync-status?caught_up=true", {"X-Internal-Token": INTERNAL_TOKEN})
+        assert code == 200, body
+        return body["caught_up"]
+
+    def write_owner(self) -> str:
+        code, body = self.get("/internal/write-ownership", {"X-Internal-Token": INTERNAL_TOKEN})
+        assert code == 200, body
+        return body["owner"]
+
     def outbox_pending(self) -> int:
         code, body = self.get("/internal/sync-status", {"X-Internal-Token": INTERNAL_TOKEN})
         assert code == 200, body
@@ -145,12 +159,10 @@ def current_lsn(url: str) -> int:
 
 def catalog_checksums(url: str) -> dict[str, tuple[int, str]]:
     """(row count, md5 over the rows in id order) per catalog table, on the columns both sides share."""
-    from services.catalog.sync.snapshot import TABLES
-
     out = {}
     with psycopg.connect(url) as conn:
         for table in CATALOG_TABLES:
-            columns = ", ".join(TABLES[table][1])
+            columns = ", ".join(DOMAIN.by_target[table].column_names)
             out[table] = conn.execute(
                 f"SELECT count(*), md5(coalesce(string_agg(r::text, '|' ORDER BY r.id), '')) "
                 f"FROM (SELECT {columns} FROM {table}) r").fetchone()

@@ -11,10 +11,7 @@ Reads never pause. Writes pause only around the write flips, as the runbook's fr
 (docs/runbooks/cutover-catalog.md section 2: caught up, outbox empty, sequences aligned)."""
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,7 +22,7 @@ import pytest
 
 from cdc.testing import ROOT, wait_until
 from proxy.tests.conftest import ADMIN_TOKEN, RunningProxy, _start, closed_port_url
-from tests.lifecycle.conftest import catalog_checksums, current_lsn
+from tests.lifecycle.conftest import catalog_checksums
 from tests.parity import processes
 from tests.parity.tokens import access_token
 
@@ -175,8 +172,7 @@ def served(proxy: RunningProxy, route: str) -> dict[str, int]:
 
 
 def wait_caught_up(catalog_service, source_url: str) -> None:
-    target = current_lsn(source_url)
-    wait_until(lambda: catalog_service.synced_lsn() >= target, DEADLINE, 0.5, f"sync-status LSN >= {target}")
+    wait_until(catalog_service.caught_up, DEADLINE, 0.5, "every partition of the catalog's tables caught up")
 
 
 def wait_outbox_empty(catalog_service) -> None:
@@ -207,14 +203,12 @@ def test_reads_then_writes_to_new_and_back_under_write_load(proxy, catalog_servi
                 for upstream in ("legacy", "catalog"):
                     assert after.get(upstream, 0) > before.get(upstream, 0), (upstream, before, after)
 
-        # Writes: freeze, catch up, align the service's sequences, flip, resume.
+        # Writes: freeze, flip (the CLI hands write ownership over first: the service waits until
+        # it has caught up per partition and aligns its sequences), resume.
         load.pause_writes()
-        wait_caught_up(catalog_service, source_url)
         wait_outbox_empty(catalog_service)
-        subprocess.run([sys.executable, "-m", "services.catalog.sync.snapshot", "--align-sequences"], cwd=ROOT,
-                       env={**os.environ, "CATALOG_DATABASE_URL": catalog_url, "MONOLITH_DATABASE_URL": source_url},
-                       check=True, capture_output=True)
         flip(proxy, "catalog-write", "new")
+        assert catalog_service.write_owner() == "service"
         load.resume_writes()
         load.run_for(OPS_PER_STAGE)
         with psycopg.connect(catalog_url) as conn:
@@ -224,6 +218,7 @@ def test_reads_then_writes_to_new_and_back_under_write_load(proxy, catalog_servi
         # Back to legacy: freeze, flip writes, drain the outbox into the monolith, resume; then reads.
         load.pause_writes()
         flip(proxy, "catalog-write", "legacy")
+        assert catalog_service.write_owner() == "monolith"
         wait_outbox_empty(catalog_service)
         # The load keeps updating and deleting the rows the service created while it was the source
         # of truth: those monolith changes must not be taken for echoes of the service's writes.
@@ -248,12 +243,12 @@ def test_reads_then_writes_to_new_and_back_under_write_load(proxy, catalog_servi
 
 def differing_rows(source_url: str, catalog_url: str) -> dict:
     """Per table, the rows (as text) present on only one side, for the failure message."""
-    from services.catalog.sync.snapshot import TABLES
+    from services.catalog.domain import DOMAIN
     from tests.lifecycle.conftest import CATALOG_TABLES
 
     out = {}
     for table in CATALOG_TABLES:
-        columns = ", ".join(TABLES[table][1])
+        columns = ", ".join(DOMAIN.by_target[table].column_names)
         rows = []
         for url in (source_url, catalog_url):
             with psycopg.connect(url) as conn:

@@ -8,7 +8,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services.catalog.sync.snapshot import copy_snapshot
+from services.catalog.domain import DOMAIN
+from services.common.carve.ownership import force_owner
+from services.common.carve.snapshot import copy_snapshot
 from tests.parity import processes
 from tests.parity.catalog_requests import Actors
 from tests.parity.tokens import access_token
@@ -23,7 +25,9 @@ def parity_env(pg_port, tmp_path_factory):
     catalog_db = processes.ensure_database(pg_port, "parity_catalog", fresh=True)
     processes.prepare_monolith(monolith_db, PARITY_TRACKS)
     processes.prepare_catalog(catalog_db)
-    copy_snapshot(monolith_db, catalog_db)
+    copy_snapshot(DOMAIN, monolith_db, catalog_db)
+    # Both sides take the suite's writes independently (no CDC between them): the copy owns its writes.
+    force_owner(catalog_db, DOMAIN, "service", "parity suite")
     monolith = processes.start_monolith(monolith_db, logs, workers=1, threads=4)
     catalog = processes.start_catalog(catalog_db, logs)
     try:

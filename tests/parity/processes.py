@@ -50,13 +50,14 @@ def prepare_catalog(database_url: str) -> None:
 
 def replica_pair(pg_port: int, prefix: str, tracks: int) -> tuple[str, str]:
     """Fresh `<prefix>_monolith` (demo data) and `<prefix>_catalog` (a snapshot copy of it) databases."""
-    from services.catalog.sync.snapshot import copy_snapshot
+    from services.catalog.domain import DOMAIN
+    from services.common.carve.snapshot import copy_snapshot
 
     monolith = ensure_database(pg_port, f"{prefix}_monolith", fresh=True)
     catalog = ensure_database(pg_port, f"{prefix}_catalog", fresh=True)
     prepare_monolith(monolith, tracks)
     prepare_catalog(catalog)
-    copy_snapshot(monolith, catalog)
+    copy_snapshot(DOMAIN, monolith, catalog)
     return monolith, catalog
 
 

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.catalog.album.models import ORDERING_FIELDS, Album
 from services.catalog.artist.models import Artist
 from services.catalog.publishing import ensure_can_publish_for, exists
-from services.catalog.sync.outbox import record_delete, record_upsert
 from services.catalog.track.models import Track
 from services.common.auth import Principal
 from services.common.errors import not_found_for
@@ -89,7 +88,6 @@ async def save(session: AsyncSession, user: Optional[Principal], data: Any,
         setattr(album, key, value)
     album.updated_at = now
     await session.flush()
-    record_upsert(session, album)
     await session.commit()
     return album.id
 
@@ -98,7 +96,5 @@ async def delete(session: AsyncSession, album_id: int) -> None:
     """on_delete=SET_NULL for the album's tracks."""
     for track in (await session.scalars(select(Track).where(Track.album_id == album_id))).all():
         track.album_id = None
-        record_upsert(session, track)
     await session.delete(await session.get(Album, album_id))
-    record_delete(session, Album.__tablename__, album_id)
     await session.commit()

@@ -11,7 +11,6 @@ from services.catalog.account.models import AccountUser
 from services.catalog.album.models import Album
 from services.catalog.artist.models import ORDERING_FIELDS, Artist
 from services.catalog.publishing import exists
-from services.catalog.sync.outbox import record_delete, record_upsert
 from services.catalog.track.models import Track
 from services.common.auth import Principal
 from services.common.fields import CharField, Invalid, PrimaryKeyField, url_check, validate
@@ -78,23 +77,18 @@ async def save(session: AsyncSession, user: Optional[Principal], data: Any,
         setattr(artist, "user_id" if key == "user" else key, value)
     artist.updated_at = now
     await session.flush()
-    record_upsert(session, artist)
     await session.commit()
     return artist
 
 
 async def delete(session: AsyncSession, artist: Artist) -> None:
-    """on_delete=CASCADE: the artist's tracks and albums go too (recorded for the reverse sync)."""
+    """on_delete=CASCADE: the artist's tracks and albums go too (each recorded in the outbox by the kit)."""
     for track in (await session.scalars(select(Track).where(Track.artist_id == artist.id))).all():
         await session.delete(track)
-        record_delete(session, Track.__tablename__, track.id)
     albums = (await session.scalars(select(Album).where(Album.artist_id == artist.id))).all()
     for album in albums:
         for track in (await session.scalars(select(Track).where(Track.album_id == album.id))).all():
             track.album_id = None
-            record_upsert(session, track)
         await session.delete(album)
-        record_delete(session, Album.__tablename__, album.id)
     await session.delete(artist)
-    record_delete(session, Artist.__tablename__, artist.id)
     await session.commit()

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.genre.models import ORDERING_FIELDS, Genre
-from services.catalog.sync.outbox import record_delete, record_upsert, row_values
 from services.catalog.track.models import Track
 from services.common.fields import CharField, Invalid, slug_check, validate
 from services.common.filters import CharFilter, FilterSet
@@ -50,26 +49,20 @@ async def save(session: AsyncSession, data: Any, genre: Genre | None = None, par
         "name": _unique(session, Genre.name, "name", exclude),
         "slug": _unique(session, Genre.slug, "slug", exclude),
     })
-    # Genres have no updated_at: the reverse sync overwrites the monolith's row only if it still
-    # is what the service had before this write (sync/reverse.py).
-    before = row_values(genre) if genre is not None else None
     if genre is None:
         genre = Genre(description="")
         session.add(genre)
     for key, value in values.items():
         setattr(genre, key, value)
     await session.flush()
-    record_upsert(session, genre, before=before)
     await session.commit()
     return genre
 
 
 async def delete(session: AsyncSession, genre: Genre) -> None:
-    """on_delete=SET_NULL for the genre's tracks, as Django does it (and recorded for the reverse sync)."""
+    """on_delete=SET_NULL for the genre's tracks, as Django does it."""
     tracks = (await session.scalars(select(Track).where(Track.genre_id == genre.id))).all()
     for track in tracks:
         track.genre_id = None
-        record_upsert(session, track)
     await session.delete(genre)
-    record_delete(session, Genre.__tablename__, genre.id)
     await session.commit()

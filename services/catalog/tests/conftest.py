@@ -11,7 +11,13 @@ from tests.parity import processes
 
 @pytest.fixture(scope="module")
 def databases(pg_port):
-    return processes.replica_pair(pg_port, "catalog_unit", 200)
+    from services.catalog.domain import DOMAIN
+    from services.common.carve.ownership import force_owner
+
+    monolith, catalog = processes.replica_pair(pg_port, "catalog_unit", 200)
+    # These tests write through the service (no CDC runs here): it owns the catalog's writes.
+    force_owner(catalog, DOMAIN, "service", "catalog unit tests")
+    return monolith, catalog
 
 
 @pytest.fixture()

@@ -12,10 +12,10 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine
 
-from cdc.consumer import metrics
-from cdc.consumer.apply_change import ApplyResult
 from cdc.consumer.envelope import ChangeEvent
-from services.catalog.sync.forward import echo_filter, suppress_echoes
+from services.catalog.domain import DOMAIN
+from services.common.carve.forward_sync import EchoFilter
+from services.common.carve.reverse_sync import ReverseSync
 
 XIDS = itertools.count(4_000_000_000)
 OUTBOX_IDS = itertools.count(9_000_000)
@@ -29,7 +29,7 @@ def engine(databases):
 
 
 def marker(catalog: str, row_id: int) -> tuple[int, int]:
-    """An outbox entry replayed by the monolith transaction `xid` (what sync/reverse.py records)."""
+    """An outbox entry replayed by the monolith transaction `xid` (what the kit's reverse sync records)."""
     xid, outbox_id = next(XIDS), next(OUTBOX_IDS)
     with psycopg.connect(catalog) as conn:
         conn.execute("INSERT INTO catalog_outbox (id, table_name, row_id, op, row, created_at, applied_at, echoed) "
@@ -56,12 +56,12 @@ def test_seen_markers_are_pruned_after_the_grace_period_and_unseen_ones_kept(dat
     catalog = databases[1]
     seen, _ = marker(catalog, 1)
     unseen, _ = marker(catalog, 2)
-    keep = echo_filter(engine, retention=dt.timedelta(0))
-    assert keep([echo_of(seen, 1)])[0].is_tombstone
+    keep = EchoFilter(DOMAIN, engine, retention=dt.timedelta(0))
+    assert keep([echo_of(seen, 1)]).skipped
     assert markers(catalog, [seen, unseen]) == {seen: True, unseen: False}
 
     later, _ = marker(catalog, 3)
-    assert keep([echo_of(later, 3)])[0].is_tombstone
+    assert keep([echo_of(later, 3)]).skipped
     # The next batch with an echo deletes markers seen longer ago than the grace period (here 0).
     assert markers(catalog, [seen, unseen, later]) == {unseen: False, later: True}
 
@@ -69,37 +69,27 @@ def test_seen_markers_are_pruned_after_the_grace_period_and_unseen_ones_kept(dat
 def test_within_the_grace_period_a_batch_read_again_gets_the_same_decision(databases, engine):
     catalog = databases[1]
     xid, _ = marker(catalog, 4)
-    keep = echo_filter(engine)
+    keep = EchoFilter(DOMAIN, engine)
     batch = [echo_of(xid, 4)]
-    assert keep(batch)[0].is_tombstone
-    assert keep(batch)[0].is_tombstone
+    assert keep(batch).skipped == batch
+    assert keep(batch).skipped == batch
     assert markers(catalog, [xid]) == {xid: True}
 
 
-class RecordingApplier:
-    def __init__(self):
-        self.batches = []
-
-    def apply(self, events, poison=()):
-        self.batches.append(events)
-        return ApplyResult(tombstones=sum(e.is_tombstone for e in events))
-
-
 def test_echoes_are_counted_as_echoes_not_tombstones(databases, engine):
+    """The runner counts a filter's skipped events under its outcome (cdc/tests cover that part);
+    here: echoes are the skipped ones, tombstones and genuine changes go on to apply."""
     catalog = databases[1]
     xid, _ = marker(catalog, 6)
-    applier = RecordingApplier()
-    suppress_echoes(applier, echo_filter(engine), "echo-metric-test")
     tombstone = ChangeEvent("vobe.public.catalog_genre", 0, 2, {"id": 7}, "tombstone", None, None, None, None, None,
                             None, None)
     genuine = echo_of(xid + 1, 6, offset=1)
+    echo = echo_of(xid, 6)
 
-    result = applier.apply([echo_of(xid, 6), genuine, tombstone])
+    batch = EchoFilter(DOMAIN, engine)([echo, genuine, tombstone])
 
-    position_only, applied, _ = applier.batches[0]
-    assert position_only.is_tombstone and applied is genuine
-    assert result.tombstones == 1                      # the real one only
-    assert metrics.EVENTS.labels("echo-metric-test", "echo")._value.get() == 1
+    assert batch.outcome == "echo" and batch.skipped == [echo]
+    assert batch.events == [genuine, tombstone]        # the real tombstone is applied (counted) as one
 
 
 def outbox_ids(catalog: str, ids) -> set[int]:
@@ -108,8 +98,7 @@ def outbox_ids(catalog: str, ids) -> set[int]:
 
 
 def test_replayed_outbox_entries_are_pruned_after_the_retention_and_pending_ones_kept(databases):
-    from services.catalog.sync.reverse import prune_applied
-
+    prune_applied = ReverseSync(DOMAIN, databases[1], databases[0]).prune_applied
     catalog = databases[1]
     old, recent, pending = next(OUTBOX_IDS), next(OUTBOX_IDS), next(OUTBOX_IDS)
     with psycopg.connect(catalog) as conn:
@@ -117,8 +106,8 @@ def test_replayed_outbox_entries_are_pruned_after_the_retention_and_pending_ones
             conn.execute(f"INSERT INTO catalog_outbox (id, table_name, row_id, op, row, created_at, applied_at, echoed) "
                          f"VALUES (%s, 'catalog_genre', 1, 'upsert', '{{}}', now() - interval '3 hours', {applied}, false)",
                          (entry_id,))
-    assert prune_applied(catalog, dt.timedelta(hours=1)) >= 1
+    assert prune_applied(dt.timedelta(hours=1)) >= 1
     assert outbox_ids(catalog, [old, recent, pending]) == {recent, pending}
     # Age alone never removes an entry still waiting to be replayed.
-    prune_applied(catalog, dt.timedelta(0))
+    prune_applied(dt.timedelta(0))
     assert outbox_ids(catalog, [old, recent, pending]) == {pending}

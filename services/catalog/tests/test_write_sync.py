@@ -12,9 +12,11 @@ from tests.parity.tokens import access_token
 
 
 async def test_write_is_replayed_into_the_monolith_once(databases, client):
-    from services.catalog.sync.forward import echo_filter
-    from services.catalog.sync.reverse import apply_pending
     from sqlalchemy import create_engine
+
+    from services.catalog.domain import DOMAIN
+    from services.common.carve.forward_sync import EchoFilter
+    from services.common.carve.reverse_sync import ReverseSync
 
     monolith, catalog = databases
     headers = {"Authorization": "Bearer " + access_token(admin_id(monolith))}
@@ -24,7 +26,7 @@ async def test_write_is_replayed_into_the_monolith_once(databases, client):
     with psycopg.connect(monolith) as conn:
         assert genre_id > conn.execute("SELECT max(id) FROM catalog_genre").fetchone()[0]   # no collision
 
-    assert apply_pending(catalog, monolith) == 1
+    assert ReverseSync(DOMAIN, catalog, monolith).apply_pending() == 1
     with psycopg.connect(monolith) as conn:
         assert conn.execute("SELECT name, slug FROM catalog_genre WHERE id = %s", (genre_id,)).fetchone() == (
             "Sync Test", "sync-test")
@@ -35,22 +37,22 @@ async def test_write_is_replayed_into_the_monolith_once(databases, client):
         xid = conn.execute("SELECT xid FROM catalog_outbox_echo WHERE table_name = 'catalog_genre' AND row_id = %s",
                            (genre_id,)).fetchone()[0]
     engine = create_engine(catalog.replace("postgresql://", "postgresql+psycopg://"))
-    keep = echo_filter(engine)
+    keep = EchoFilter(DOMAIN, engine)
     echo = ChangeEvent("vobe.public.catalog_genre", 0, 1, {"id": genre_id}, "c", None,
                        {"id": genre_id, "name": "Sync Test", "slug": "sync-test", "description": ""},
                        10, 0, None, "public.catalog_genre", xid)
     other = ChangeEvent("vobe.public.catalog_genre", 0, 2, {"id": 1}, "u", None,
                         {"id": 1, "name": "x", "slug": "x", "description": ""}, 11, 0, None, "public.catalog_genre", xid + 1)
-    position_only, kept = keep([echo, other])
-    assert position_only.is_tombstone and (position_only.offset, position_only.lsn) == (1, 10)
-    assert kept is other
+    batch = keep([echo, other])
+    assert batch.skipped == [echo] and batch.outcome == "echo"     # consumed (offset, LSN), not applied
+    assert batch.events == [other]
     with psycopg.connect(catalog) as conn:
         assert conn.execute("SELECT bool_and(echoed) FROM catalog_outbox WHERE row_id = %s", (genre_id,)).fetchone()[0]
     # A later monolith change of that row (another transaction) is applied normally.
     later = ChangeEvent("vobe.public.catalog_genre", 0, 3, {"id": genre_id}, "u", None,
                         {"id": genre_id, "name": "Renamed", "slug": "sync-test", "description": ""},
                         12, 0, None, "public.catalog_genre", xid + 2)
-    assert keep([later]) == [later]
+    assert keep([later]).events == [later]
     engine.dispose()
 
 

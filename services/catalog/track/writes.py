@@ -12,7 +12,6 @@ from services.catalog.album.models import Album
 from services.catalog.artist.models import Artist
 from services.catalog.genre.models import Genre
 from services.catalog.publishing import ensure_can_publish_for, exists
-from services.catalog.sync.outbox import record_delete, record_upsert
 from services.catalog.track import service
 from services.catalog.track.models import Track
 from services.common.auth import Principal
@@ -63,7 +62,6 @@ async def create(session: AsyncSession, user: Optional[Principal], data: Any) ->
         setattr(track, key, value)
     session.add(track)
     await session.flush()
-    record_upsert(session, track)
     await session.commit()
     return track.id
 
@@ -83,12 +81,10 @@ async def update(session: AsyncSession, user: Optional[Principal], track_id: int
     for key, value in values.items():
         setattr(track, key, value)
     track.updated_at = dt.datetime.now(dt.timezone.utc)
-    record_upsert(session, track)
     await session.commit()
 
 
 async def delete(session: AsyncSession, track_id: int) -> None:
     track = await session.get(Track, track_id)
     await session.delete(track)
-    record_delete(session, Track.__tablename__, track_id)
     await session.commit()
