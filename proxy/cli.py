@@ -7,6 +7,8 @@
     records [--route R] [--result mismatch]   recent shadow records with their diffs
     audit [-n N]                who changed which route when
     reload                      re-read the route table file now (same as SIGHUP)
+    ownership NAME [OWNER]      who accepts a write route's writes (service | monolith); set it
+    coverage [--json]           every monolith endpoint with the route that covers it, totals per mode
 
 Talks to the running proxy's admin API (PROXY_ADMIN_URL, PROXY_ADMIN_TOKEN). `set --offline`
 edits the file directly when no proxy is running; a running proxy would pick the edit up anyway.
@@ -24,34 +26,39 @@ from typing import Optional
 
 from proxy.compare import ShadowReport, render_text
 from proxy.routing.audit_log import AuditLog, current_actor, describe_changes
-from proxy.routing.file import set_route_mode
-from proxy.routing.table import RouteTableError, load_route_table
+from proxy.routing.handover import (MONOLITH, OWNERSHIP_TIMEOUT, SERVICE, HandbackFailed, OwnershipClient,
+                                    OwnershipError, flip_route, hand_back, ownership_route, set_ownership)
+from proxy.routing.table import WRITES_TO_TARGET, RouteTableError, load_route_table
 from proxy.settings import ProxySettings
 
 
 class AdminError(Exception):
-    pass
+    def __init__(self, message: str, body: Optional[dict] = None):
+        super().__init__(message)
+        self.body = body or {}
 
 
 class AdminClient:
     def __init__(self, base_url: str, token: str, timeout: float = 10.0):
         self.base_url, self.token, self.timeout = base_url.rstrip("/"), token, timeout
 
-    def call(self, method: str, path: str, payload: Optional[dict] = None, text: bool = False):
+    def call(self, method: str, path: str, payload: Optional[dict] = None, text: bool = False,
+             timeout: Optional[float] = None):
         data = json.dumps(payload).encode() if payload is not None else None
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers={
             "Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
             "X-Proxy-Actor": current_actor()})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
                 body = response.read().decode()
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode()
+            detail = raw = exc.read().decode()
             try:
-                detail = json.loads(detail).get("detail", detail)
+                parsed = json.loads(raw)
+                detail = parsed.get("detail", raw)
             except (ValueError, AttributeError):
-                pass
-            raise AdminError(f"HTTP {exc.code}: {detail}") from None
+                parsed = None
+            raise AdminError(f"HTTP {exc.code}: {detail}", parsed if isinstance(parsed, dict) else None) from None
         except (urllib.error.URLError, OSError) as exc:
             raise AdminError(f"cannot reach the proxy at {self.base_url}: {exc}") from None
         return body if text else json.loads(body)
@@ -92,24 +99,66 @@ def _ms(value) -> str:
 
 
 def cmd_set(args) -> int:
-    """Flip one route. Rollback is the same command with the previous mode."""
+    """Flip one route. Rollback is the same command with the previous mode. A route with
+    `write_owner` hands its writes over in the same step (docs/runbooks/flip-a-route.md)."""
     if args.mode == "canary" and args.percent is None:
         print("mode canary needs a percentage: set NAME canary 5", file=sys.stderr)
         return 2
+    who = args.who or current_actor()
     if args.offline:
-        def audit(before, after):  # under the file's lock: serving processes that reload it skip this change
-            AuditLog(args.audit_log).record(args.who or current_actor(), "cli-offline", before, after)
-
-        old, new = set_route_mode(args.file, args.name, args.mode, args.percent, audit=audit)
-        changes = describe_changes(old, new)
+        audit = AuditLog(args.audit_log)
+        flip = flip_route(args.file, args.name, args.mode, args.percent, who, "cli-offline", audit)
+        if flip.handover == MONOLITH:
+            try:
+                hand_back(flip, audit)
+            except HandbackFailed as exc:
+                return _handback_failed(str(exc))
+        changes, ownership = describe_changes(flip.old, flip.new), flip.ownership
     else:
-        payload = {"mode": args.mode, "percent": args.percent, "who": args.who or current_actor()}
-        result = _client(args).call("PUT", f"/_proxy/routes/{args.name}", payload)
-        changes = result["changes"]
+        payload = {"mode": args.mode, "percent": args.percent, "who": who}
+        try:
+            # a write-ownership handover waits for the service to catch up
+            result = _client(args).call("PUT", f"/_proxy/routes/{args.name}", payload,
+                                        timeout=OWNERSHIP_TIMEOUT + 30)
+        except AdminError as exc:
+            if exc.body.get("handback_failed"):
+                return _handback_failed(exc.body["detail"])
+            raise
+        changes, ownership = result["changes"], result.get("ownership")
     for change in changes:
         print(f"{change.get('route') or change.get('upstream')}: {change['old']} -> {change['new']}")
+    if ownership:
+        print(f"{args.name}: write ownership confirmed by the service: {json.dumps(ownership)}")
     if not changes:
         print(f"{args.name}: already {args.mode}; nothing changed")
+    return 0
+
+
+def _handback_failed(message: str) -> int:
+    banner = "!" * 78
+    print(f"{banner}\nWRITE OWNERSHIP NOT HANDED BACK\n{message}\n{banner}", file=sys.stderr)
+    return 3
+
+
+def cmd_ownership(args) -> int:
+    """Show who accepts a write route's writes, or set it (finishing a hand-back that failed)."""
+    table = load_route_table(args.file)
+    route = ownership_route(table, args.name)
+    client = OwnershipClient()
+    url = table.upstreams[route.spec.target].url
+    if args.owner is None:
+        print(json.dumps(client.show(url), indent=2))
+        return 0
+    on_service = route.mode in WRITES_TO_TARGET
+    if (args.owner == SERVICE) != on_service and not args.force:
+        print(f"route {args.name!r} is {route.mode.value}: its writes go to the "
+              f"{'service' if on_service else 'monolith'}, so giving them to the {args.owner} would refuse them "
+              f"all. Flip the route instead (`set {args.name} {'legacy' if on_service else 'new'}`), or pass "
+              f"--force.", file=sys.stderr)
+        return 2
+    answer = set_ownership(table, args.name, args.owner, args.who or current_actor(), "cli-ownership",
+                           AuditLog(args.audit_log), client)
+    print(json.dumps(answer, indent=2))
     return 0
 
 
@@ -155,7 +204,11 @@ def cmd_audit(args) -> int:
         "GET", f"/_proxy/audit?limit={args.n}")["entries"]
     for entry in entries:
         what = "; ".join(f"{c.get('route') or c.get('upstream') or 'profiles'}: {c.get('old')} -> {c.get('new')}"
-                         for c in entry["changes"]) or entry.get("note", "no change")
+                         for c in entry["changes"])
+        if entry.get("ownership"):
+            own = entry["ownership"]
+            what = "; ".join(filter(None, (what, f"{own['route']}: write ownership -> {own['owner']} ({own['result']})")))
+        what = what or entry.get("note", "no change")
         print(f"{entry['ts']}  {entry['who']:<28} {entry['source']:<12} {what}")
     return 0
 
@@ -211,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--offline", action="store_true", help="read the audit file instead of the proxy")
     audit.set_defaults(func=cmd_audit)
 
+    ownership = commands.add_parser("ownership", help=cmd_ownership.__doc__)
+    ownership.add_argument("name", help="a route with write_owner, e.g. catalog-write")
+    ownership.add_argument("owner", nargs="?", choices=[SERVICE, MONOLITH], help="absent: show the current owner")
+    ownership.add_argument("--who", help="name recorded in the audit log (default: user@host)")
+    ownership.add_argument("--force", action="store_true", help="set it even where the route's mode disagrees")
+    ownership.set_defaults(func=cmd_ownership)
+
     reload = commands.add_parser("reload", help=cmd_reload.__doc__)
     reload.set_defaults(func=cmd_reload)
     return parser
@@ -220,7 +280,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (AdminError, RouteTableError) as exc:
+    except (AdminError, RouteTableError, OwnershipError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

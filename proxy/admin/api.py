@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field
 from proxy.admin.figures import empty, route_figures
 from proxy.compare import render_html, render_text
 from proxy.metrics import ProxyMetrics
-from proxy.routing.audit_log import describe_changes
-from proxy.routing.audit_log import AuditLog
+from proxy.routing.audit_log import AuditLog, describe_changes
+from proxy.routing.handover import HandbackFailed, OwnershipError
 from proxy.routing.reloader import TableReloader
 from proxy.routing.table import RouteTable, RouteTableError
 from proxy.settings import ProxySettings
@@ -143,18 +143,27 @@ def build_admin_app(proxy: ServingState) -> FastAPI:
     async def flip(name: str, change: FlipRequest, request: Request):
         """Set one route's mode: written to the route table file (comments kept), applied at once,
         audited once. Returns when every serving process serves the new table. The same call with
-        the old mode is the rollback."""
+        the old mode is the rollback. A route with `write_owner` hands the writes over in the same
+        step (the service first on the way to new, the route first on the way back)."""
         await proxy.reloader.ensure_current()
         if proxy.table.route(name) is None:
             raise HTTPException(404, f"No route named {name!r}.")
         who = change.who or request.headers.get("x-proxy-actor") or "admin-api"
         try:
-            old, new, propagation = await proxy.reloader.flip(name, change.mode, change.percent, who)
+            flip, propagation = await proxy.reloader.flip(name, change.mode, change.percent, who)
         except RouteTableError as exc:
             raise HTTPException(400, str(exc)) from None
-        route = new.route(name)
+        except OwnershipError as exc:  # nothing changed: the service did not take the writes over
+            raise HTTPException(502 if exc.status is None else 409,
+                                f"route {name!r} not flipped: the service did not take write ownership "
+                                f"({exc}).") from None
+        except HandbackFailed as exc:
+            return JSONResponse({"detail": str(exc), "handback_failed": True, "route": name,
+                                 "mode": proxy.table.route(name).mode.value}, status_code=502)
+        route = flip.new.route(name)
         return {"route": name, "mode": route.mode.value, "percent": route.spec.percent,
-                "sha256": new.sha256, "changes": describe_changes(old, new), "serving_processes": propagation}
+                "sha256": flip.new.sha256, "changes": describe_changes(flip.old, flip.new),
+                "ownership": flip.ownership, "audit_id": flip.audit_id, "serving_processes": propagation}
 
     @app.post("/_proxy/reload", dependencies=admin)
     async def reload(request: Request):

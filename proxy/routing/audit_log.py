@@ -77,10 +77,14 @@ class AuditLog:
         self._lock = threading.Lock()
 
     def record(self, who: str, source: str, old: Optional[RouteTable], new: RouteTable,
-               changes: Optional[list] = None, note: str = "") -> dict:
+               changes: Optional[list] = None, note: str = "", extra: Optional[dict] = None) -> dict:
+        """`extra`: more fields of the entry, e.g. `id` and `ownership` for a write-ownership
+        handover (routing/handover.py)."""
         with self._lock, open(self._lock_path(), "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            return self._append(self._entry(who, source, old, new, changes, note))
+            entry = self._entry(who, source, old, new, changes, note)
+            entry.update(extra or {})
+            return self._append(entry)
 
     def _entry(self, who, source, old, new, changes, note) -> dict:
         entry = {

@@ -56,41 +56,48 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def set_route_mode(path: str | Path, name: str, mode: str, percent: Optional[float] = None,
-                   target: Optional[str] = None,
-                   audit: Optional[Callable[[RouteTable, RouteTable], object]] = None) -> tuple[RouteTable, RouteTable]:
-    """Flip route `name` to `mode` (canary needs `percent`) in the file; returns (old, new) tables.
-    `audit(old, new)` runs after the write, still under the lock: the editor's entry (with its
-    author) is the one the audit log keeps, whichever serving process reloads first.
-
-    Raises RouteTableError if the route does not exist, the current file is invalid, or the result
-    would be invalid; the file is then left untouched."""
-    path = Path(path)
+def edit_route(text: str, source: str, name: str, mode: str, percent: Optional[float] = None,
+               target: Optional[str] = None) -> tuple[RouteTable, str, RouteTable]:
+    """Route `name` set to `mode` (canary needs `percent`) in the file's text, comments kept;
+    returns (old table, new text, new table). Raises RouteTableError if the route does not exist,
+    the text is invalid, or the result would be invalid."""
     try:
         mode = Mode(mode).value
     except ValueError:
         raise RouteTableError(f"unknown mode {mode!r}; use one of {', '.join(m.value for m in Mode)}") from None
+    old = parse_route_table(text, source)
+    yaml = _yaml()
+    document = yaml.load(text)
+    entry = next((r for r in document.get("routes") or () if r.get("name") == name), None)
+    if entry is None:
+        raise RouteTableError(f"no route named {name!r}; routes: {', '.join(r.name for r in old.routes)}")
+    entry["mode"] = mode
+    if mode == Mode.CANARY.value:
+        if percent is None:
+            raise RouteTableError("mode canary needs a percentage, e.g. `set NAME canary 5`")
+        entry["percent"] = int(percent) if float(percent).is_integer() else float(percent)
+    elif "percent" in entry:
+        del entry["percent"]
+    if target is not None:
+        entry["target"] = target
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    new_text = buffer.getvalue()
+    return old, new_text, parse_route_table(new_text, source)
+
+
+def set_route_mode(path: str | Path, name: str, mode: str, percent: Optional[float] = None,
+                   target: Optional[str] = None,
+                   audit: Optional[Callable[[RouteTable, RouteTable], object]] = None) -> tuple[RouteTable, RouteTable]:
+    """Flip route `name` to `mode` in the file; returns (old, new) tables. `audit(old, new)` runs
+    after the write, still under the lock: the editor's entry (with its author) is the one the
+    audit log keeps, whichever serving process reloads first. Flips that may hand write
+    ownership over go through routing/handover.py instead.
+
+    Raises RouteTableError as edit_route does; the file is then left untouched."""
+    path = Path(path)
     with locked(path):
-        text = path.read_text(encoding="utf-8")
-        old = parse_route_table(text, str(path))
-        yaml = _yaml()
-        document = yaml.load(text)
-        entry = next((r for r in document.get("routes") or () if r.get("name") == name), None)
-        if entry is None:
-            raise RouteTableError(f"no route named {name!r}; routes: {', '.join(r.name for r in old.routes)}")
-        entry["mode"] = mode
-        if mode == Mode.CANARY.value:
-            if percent is None:
-                raise RouteTableError("mode canary needs a percentage, e.g. `set NAME canary 5`")
-            entry["percent"] = int(percent) if float(percent).is_integer() else float(percent)
-        elif "percent" in entry:
-            del entry["percent"]
-        if target is not None:
-            entry["target"] = target
-        buffer = io.StringIO()
-        yaml.dump(document, buffer)
-        new_text = buffer.getvalue()
-        new = parse_route_table(new_text, str(path))
+        old, new_text, new = edit_route(path.read_text(encoding="utf-8"), str(path), name, mode, percent, target)
         write_atomically(path, new_text)
         if audit is not None and new.sha256 != old.sha256:
             audit(old, new)

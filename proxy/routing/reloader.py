@@ -20,7 +20,8 @@ from watchfiles import awatch
 
 from proxy.metrics import ProxyMetrics
 from proxy.routing.audit_log import AuditLog, file_editor
-from proxy.routing.file import locked, set_route_mode
+from proxy.routing.file import locked
+from proxy.routing.handover import MONOLITH, Flip, flip_route, hand_back
 from proxy.routing.table import RouteTable, RouteTableError, load_route_table
 
 log = logging.getLogger("proxy.route_table")
@@ -119,18 +120,20 @@ class TableReloader:
                 continue
         return False
 
-    async def flip(self, name: str, mode: str, percent: Optional[float], who: str
-                   ) -> tuple[RouteTable, RouteTable, dict]:
-        """Change one route's mode in the file (audited by us, under the file's lock), apply it
-        here, then in every other serving process; returns (old, new, propagation)."""
-        def audit(old: RouteTable, new: RouteTable) -> None:
-            self.audit.record(who, "admin-api", old, new)
-
-        old, _ = await asyncio.to_thread(set_route_mode, self.path, name, mode, percent, None, audit)
+    async def flip(self, name: str, mode: str, percent: Optional[float], who: str) -> tuple[Flip, dict]:
+        """Change one route's mode in the file (routing/handover.py: the write-ownership handover
+        where the route needs one, audited by us under the file's lock), apply it here, then in
+        every other serving process; returns (flip, propagation). A flip back to the monolith
+        gives the service's write ownership up only once every process serves the new table
+        (HandbackFailed if the service does not confirm)."""
+        flip = await asyncio.to_thread(flip_route, self.path, name, mode, percent, who, "admin-api", self.audit)
         ok, message = await self.reload("admin-api", who=who)
         if not ok:  # the file changed again between our write and read
             raise RouteTableError(message)
-        return old, self.table, await self.propagate(self.table.sha256)
+        propagation = await self.propagate(self.table.sha256)
+        if flip.handover == MONOLITH:
+            await asyncio.to_thread(hand_back, flip, self.audit)
+        return flip, propagation
 
     # -- serving processes ----------------------------------------------------------------------------
 

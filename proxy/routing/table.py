@@ -35,6 +35,7 @@ class Mode(str, Enum):
 
 
 SERVED_BY_TARGET = (Mode.CANARY, Mode.NEW, Mode.RETIRED)
+WRITES_TO_TARGET = (Mode.NEW, Mode.RETIRED)  # a write_owner route in these modes: the service owns the writes
 
 
 class RouteTableError(ValueError):
@@ -95,6 +96,8 @@ class RouteSpec(_Strict):
     shadow: ShadowSpec = Field(default_factory=ShadowSpec)
     fallback: bool = Field(True, description="new/canary: safe methods go to legacy when the target fails")
     max_body_bytes: Optional[int] = Field(None, ge=0)
+    write_owner: Optional[str] = Field(None, description="the domain whose writes this route carries: one writer "
+                                                         "at a time, handed over with the flip (routing/handover.py)")
 
     @field_validator("name")
     @classmethod
@@ -131,6 +134,18 @@ class RouteSpec(_Strict):
             raise ValueError(f"`percent` only applies to mode canary, not {self.mode.value}")
         if self.mode != Mode.LEGACY and not self.target:
             raise ValueError(f"mode {self.mode.value} needs a `target` upstream")
+        if self.write_owner is not None:
+            if not _NAME.match(self.write_owner):
+                raise ValueError(f"write_owner {self.write_owner!r} must be a domain name (lower-case letters, "
+                                 f"digits, '-' or '_')")
+            if not self.target:
+                raise ValueError("write_owner needs a `target` upstream (the service that takes the writes over)")
+            one_writer = (f"route {self.name!r} carries {self.write_owner} writes, which have one writer at a time")
+            if self.mode == Mode.CANARY:
+                raise ValueError(f"{one_writer}; canary would make two (flip it to new: the writes are handed over "
+                                 f"in the same step)")
+            if self.shadow.unsafe_methods:
+                raise ValueError(f"{one_writer}; shadow.unsafe_methods would make the target write too")
         return self
 
 
