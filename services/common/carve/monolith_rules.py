@@ -60,21 +60,24 @@ def rules() -> dict:
     return json.loads(RULES_FILE.read_text())["tables"]
 
 
-def delete_rows(conn, table: str, ids: list, touched: list[tuple[str, int]], depth: int = 0) -> int:
+def delete_rows(conn, table: str, ids: list, touched: list[tuple[str, int]], depth: int = 0,
+                relations: dict | None = None) -> int:
     """Delete `ids` of `table` in the monolith's open transaction as Django would; every row this
-    deletes or changes is appended to `touched` as (table, id). Returns the rows of `table` deleted."""
+    deletes or changes is appended to `touched` as (table, id). Returns the rows of `table` deleted.
+    `relations`: the rules per table (default: monolith_relations.json)."""
     if not ids:
         return 0
     if depth > MAX_DEPTH:
         raise MonolithRefused(f"cascade from {table} deeper than {MAX_DEPTH}")
-    spec = rules().get(table, {"pk": "id", "referenced_by": []})
+    relations = rules() if relations is None else relations
+    spec = relations.get(table, {"pk": "id", "referenced_by": []})
     for rel in spec["referenced_by"]:
         child, column, child_pk, rule = (sql.Identifier(rel["table"]), sql.Identifier(rel["column"]),
                                          sql.Identifier(rel["pk"]), rel["on_delete"])
         if rule == "CASCADE":
             child_ids = [r[0] for r in conn.execute(
                 sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(child_pk, child, column), (ids,))]
-            delete_rows(conn, rel["table"], child_ids, touched, depth + 1)
+            delete_rows(conn, rel["table"], child_ids, touched, depth + 1, relations)
         elif rule == "SET_NULL":
             cleared = conn.execute(sql.SQL("UPDATE {} SET {} = NULL WHERE {} = ANY(%s) RETURNING {}").format(
                 child, column, column, child_pk), (ids,)).fetchall()

@@ -7,10 +7,11 @@ which is half of what keeps changes from looping; echo suppression (forward_sync
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, inspect, insert, select
 from sqlalchemy.engine import Connection
 
 from services.common.carve.declaration import Domain, MirroredTable, Overwrite
@@ -31,14 +32,8 @@ def row_values(obj, columns) -> dict:
     return {name: _jsonable(getattr(obj, name)) for name in columns}
 
 
-def _before_image(obj, columns) -> dict:
-    """The row as it was loaded, from the attributes' history (still there in after_update)."""
-    state = inspect(obj)
-    before = {}
-    for name in columns:
-        history = state.attrs[name].history
-        before[name] = _jsonable(history.deleted[0] if history.deleted else getattr(obj, name))
-    return before
+# An updated object's row as the database had it just before the UPDATE (compare-and-set tables).
+_BEFORE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 
 
 def _changed(obj, columns) -> bool:
@@ -50,37 +45,52 @@ def install(domain: Domain) -> None:
     """Record the writable tables' ORM writes in the domain's outbox. Idempotent."""
     outbox = sync_models(domain).outbox.__table__
     for table in domain.writable.values():
-        if event.contains(table.model, "after_insert", _hooks(table, outbox)[0]):
-            continue
-        after_insert, after_update, after_delete = _hooks(table, outbox)
-        event.listen(table.model, "after_insert", after_insert)
-        event.listen(table.model, "after_update", after_update)
-        event.listen(table.model, "after_delete", after_delete)
+        hooks = _hooks(table, outbox)
+        for name, hook in hooks.items():
+            if not event.contains(table.model, name, hook):
+                event.listen(table.model, name, hook)
 
 
-_HOOKS: dict[tuple[int, int], tuple] = {}
+_HOOKS: dict[tuple[int, int], dict] = {}
 
 
-def _hooks(table: MirroredTable, outbox):
+def _hooks(table: MirroredTable, outbox) -> dict:
     key = (id(table.model), id(outbox))
-    if key not in _HOOKS:
-        columns = table.column_names
-        compare_and_set = table.overwrite_rule is Overwrite.COMPARE_AND_SET
+    if key in _HOOKS:
+        return _HOOKS[key]
+    columns = table.column_names
+    selected = [table.table.c[name] for name in columns]
+    hooks = {}
 
-        def after_insert(mapper, connection: Connection, obj) -> None:
-            _write(connection, outbox, table.target, obj.id, UPSERT, row_values(obj, columns), None)
+    def after_insert(mapper, connection: Connection, obj) -> None:
+        _write(connection, outbox, table.target, obj.id, UPSERT, row_values(obj, columns), None)
+
+    def after_delete(mapper, connection: Connection, obj) -> None:
+        _write(connection, outbox, table.target, obj.id, DELETE, None, None)
+
+    if table.overwrite_rule is Overwrite.COMPARE_AND_SET:
+        # The before image is read from the database, not from attribute history: history has no
+        # old value for an attribute that was expired or never loaded, and a wrong image would
+        # make the replay's compare-and-set refuse the write silently.
+        def before_update(mapper, connection: Connection, obj) -> None:
+            row = connection.execute(select(*selected).where(table.table.c.id == obj.id)).mappings().first()
+            if row is not None:
+                _BEFORE[obj] = {name: _jsonable(row[name]) for name in columns}
 
         def after_update(mapper, connection: Connection, obj) -> None:
-            if not _changed(obj, columns):
-                return
-            before = _before_image(obj, columns) if compare_and_set else None
-            _write(connection, outbox, table.target, obj.id, UPSERT, row_values(obj, columns), before)
+            before, now = _BEFORE.pop(obj, None), row_values(obj, columns)
+            if before != now:
+                _write(connection, outbox, table.target, obj.id, UPSERT, now, before)
 
-        def after_delete(mapper, connection: Connection, obj) -> None:
-            _write(connection, outbox, table.target, obj.id, DELETE, None, None)
+        hooks["before_update"] = before_update
+    else:
+        def after_update(mapper, connection: Connection, obj) -> None:
+            if _changed(obj, columns):
+                _write(connection, outbox, table.target, obj.id, UPSERT, row_values(obj, columns), None)
 
-        _HOOKS[key] = (after_insert, after_update, after_delete)
-    return _HOOKS[key]
+    hooks.update(after_insert=after_insert, after_update=after_update, after_delete=after_delete)
+    _HOOKS[key] = hooks
+    return hooks
 
 
 def _write(connection: Connection, outbox, table_name: str, row_id: int, op: str, row: Optional[dict],

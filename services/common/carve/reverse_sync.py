@@ -54,8 +54,9 @@ def _guard(table: str, rule: Overwrite, columns: list[str], before: Optional[dic
 
 
 class ReverseSync:
-    def __init__(self, domain: Domain, service_url: str, monolith_url: str):
+    def __init__(self, domain: Domain, service_url: str, monolith_url: str, relations: dict | None = None):
         self.domain = domain
+        self.relations = relations          # default: the monolith's (monolith_rules.rules())
         self.service_url, self.monolith_url = plain_url(service_url), plain_url(monolith_url)
         self.outbox = domain.sync_table("outbox")
         self.echo = domain.sync_table("outbox_echo")
@@ -83,7 +84,7 @@ class ReverseSync:
         """Apply one entry in the monolith's open transaction; returns the monolith rows it touched."""
         if op == "delete":
             touched: list[tuple[str, int]] = []
-            delete_rows(conn, self.domain.writable[target].source, [row_id], touched)
+            delete_rows(conn, self.domain.writable[target].source, [row_id], touched, relations=self.relations)
             return touched
         return self._upsert(conn, target, row, before)
 
