@@ -69,4 +69,6 @@ async def test_probes_and_metrics(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ok", "database": "ok"}
     await client.get("/api/v1/genres/")
-    assert b"http_requests_total" in (await client.get("/metrics")).content
+    exposed = (await client.get("/metrics")).content
+    assert b"http_requests_total" in exposed
+    assert b'carve_outbox_parked_entries{domain="catalog"}' in exposed

@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
 
 from services.common.app import create_app
-from services.common.carve import outbox
+from services.common.carve import metrics, outbox
 from services.common.carve.declaration import Domain
 from services.common.carve.ownership import install_write_guard
 from services.common.carve.status import internal_router
@@ -38,6 +38,7 @@ def carve_app(domain: Domain, settings: Callable, database: Callable, authentica
               session=None, readiness: dict | None = None, lifespan=None) -> FastAPI:
     outbox.install(domain)
     install_write_guard(domain)
+    metrics.register(domain, settings)
 
     async def database_ready():
         await database().ping()
