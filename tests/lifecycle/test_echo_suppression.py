@@ -1,6 +1,6 @@
 """Echo suppression and the reverse sync's guards around a flip back to legacy (runbook section
-3.2), on real Postgres (no broker): the reverse sync and the echo filter of the forward apply are
-called directly, as in services/catalog/tests/test_write_sync.py, with the CDC events Debezium would
+3.2), on real Postgres (no broker): the kit's reverse sync and the echo filter of the forward apply
+are called directly, as in services/catalog/tests/test_write_sync.py, with the CDC events Debezium would
 stream for the monolith's transactions (source.txId is the transaction's 32-bit xid).
 
 An event is an echo only if it comes from the monolith transaction the reverse sync made for that
@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import create_engine
 
 from cdc.consumer.envelope import ChangeEvent
-from services.catalog.sync.forward import echo_filter
-from services.catalog.sync.reverse import apply_pending
+from services.catalog.domain import DOMAIN
+from services.common.carve.forward_sync import EchoFilter
+from services.common.carve.reverse_sync import ReverseSync
 from tests.parity import processes
 
 LSN = iter(range(10**12, 10**13))
@@ -33,8 +34,12 @@ def databases(pg_port):
 @pytest.fixture
 def keep(databases):
     engine = create_engine(databases[1].replace("postgresql://", "postgresql+psycopg://", 1))
-    yield echo_filter(engine)
+    yield EchoFilter(DOMAIN, engine)
     engine.dispose()
+
+
+def apply_pending(catalog: str, monolith: str) -> int:
+    return ReverseSync(DOMAIN, catalog, monolith).apply_pending()
 
 
 def service_write(catalog: str, table: str, row_id: int, changes: str, before: bool = False) -> int:
@@ -88,7 +93,7 @@ def test_monolith_write_after_flip_back_is_not_taken_for_an_echo(databases, keep
     # The replay changed nothing, so no echo will come back: the entry is settled at once.
     assert echoed(catalog, entry)
     # Debezium streams the monolith's own change; it is not an echo and must be applied.
-    assert keep([event]) == [event]
+    assert keep([event]).events == [event]
 
 
 def test_echo_is_suppressed_and_a_later_monolith_change_of_the_row_applied(databases, keep):
@@ -106,14 +111,14 @@ def test_echo_is_suppressed_and_a_later_monolith_change_of_the_row_applied(datab
     update = monolith_change(monolith, "catalog_track", track_id,
                              "UPDATE catalog_track SET title = 'monolith write', updated_at = now() WHERE id = %s")
 
-    position_only, applied = keep([echo, update])
-    # The echo is applied as nothing, but its offset and LSN still count as consumed.
-    assert position_only.is_tombstone and (position_only.offset, position_only.lsn) == (echo.offset, echo.lsn)
-    assert applied == update
+    batch = keep([echo, update])
+    # The echo is not applied, but it still counts as consumed (the runtime records its offset and LSN).
+    assert batch.skipped == [echo] and batch.outcome == "echo"
+    assert batch.events == [update]
     assert echoed(catalog, entry)
     # Replayed after a crash (offsets not committed), the same batch gets the same decision.
-    position_only, applied = keep([echo, update])
-    assert position_only.is_tombstone and applied == update
+    batch = keep([echo, update])
+    assert batch.skipped == [echo] and batch.events == [update]
 
 
 def test_genre_replay_does_not_overwrite_a_newer_monolith_change(databases, keep):
@@ -130,4 +135,4 @@ def test_genre_replay_does_not_overwrite_a_newer_monolith_change(databases, keep
                                          ([changed_id, untouched_id],)).fetchall())
     assert descriptions == {changed_id: "monolith write", untouched_id: "service write"}
     assert echoed(catalog, lost) and not echoed(catalog, kept)
-    assert keep([event]) == [event]
+    assert keep([event]).events == [event]
