@@ -14,7 +14,7 @@ from services.search.apply_change import SearchIndexer
 from services.search.backends import backend_from_settings
 from services.search.index_backend import SearchBackend
 from services.search.replica import Replica
-from services.search.settings import SearchSettings
+from services.search.settings import SearchSettings, sync_url
 
 # (settings, indexer) -> an object with start() / stop() / problem() (see cdc_consumer.py)
 FeedFactory = Callable[[SearchSettings, SearchIndexer], object]
@@ -24,7 +24,7 @@ def build_app(settings: Optional[SearchSettings] = None, backend: Optional[Searc
               replica: Optional[Replica] = None, feed_factory: Optional[FeedFactory] = None) -> FastAPI:
     settings = settings or SearchSettings()
     backend = backend or backend_from_settings(settings)
-    replica = replica or Replica(_sync_url(settings.database_url))
+    replica = replica or Replica(sync_url(settings.database_url))
     indexer = SearchIndexer(replica, backend)
     if feed_factory is None and settings.consume_cdc:
         from services.search.cdc_consumer import ChangeFeed as feed_factory  # noqa: N813
@@ -61,11 +61,6 @@ def build_app(settings: Optional[SearchSettings] = None, backend: Optional[Searc
     app.state.search_backend = backend
     app.state.indexer = indexer
     return app
-
-
-def _sync_url(url: str) -> str:
-    # The replica is written from the apply thread with a sync engine; accept the async spelling too.
-    return url.replace("+asyncpg", "+psycopg").replace("sqlite+aiosqlite", "sqlite")
 
 
 def main() -> None:

@@ -12,10 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
-from services.search import documents, metrics
+from services.search import metrics
 from services.search.denormalise import DOCUMENT_ENTITIES, affected_documents, assemble
 from services.search.index_backend import SearchBackend
 from services.search.replica import Replica
+from services.search.sources import BY_TABLE
 
 logger = logging.getLogger("services.search.apply")
 
@@ -42,11 +43,11 @@ class SearchIndexer:
         `update_index=False` only fills the replica (a replay before a full rebuild)."""
         by_entity: dict[str, list] = defaultdict(list)
         for change in changes:
-            if change.table not in documents.SOURCE_TABLES:
+            source = BY_TABLE.get(change.table)
+            if source is None:
                 continue
-            entity = documents.SOURCE_TABLES[change.table][0]
-            clean = None if change.row is None else documents.clean_row(change.table, change.row)
-            by_entity[entity].append((change.key, change.lsn, clean))
+            clean = None if change.row is None else source.clean(change.row)
+            by_entity[source.entity].append((change.key, change.lsn, clean))
         if not by_entity:
             return 0
         with self.replica.engine.begin() as conn:

@@ -10,67 +10,71 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
-from cdc.consumer import ApplyResult, ChangeEvent, ConsumerRunner, PoisonEvent, TableMapping, TopicMap
-from services.search import documents
+from cdc.consumer import (ApplyResult, ChangeEvent, ConsumerRunner, DeadLetterSink, PoisonEvent, RowDecoder,
+                          TableMapping, TopicMap, prepare)
 from services.search.apply_change import RowChange, SearchIndexer
+from services.search.progress import progress_bar
 from services.search.replica import Replica
 from services.search.settings import SearchSettings
+from services.search.sources import SOURCES, Source
 
 logger = logging.getLogger("services.search.cdc")
+
+# A row the documents cannot be built from (a cleaner's KeyError on a missing column, a bad value).
+BAD_ROW = (KeyError, TypeError, ValueError, ArithmeticError)
 
 
 def topic_map(prefix: str) -> TopicMap:
     # Targets are unused (IndexApplier writes the replica and the index); only the topics matter.
-    return TopicMap(prefix, [TableMapping(f"public.{table}", table) for table in documents.SOURCE_TABLES])
+    return TopicMap(prefix, [TableMapping(source.source_table, source.table) for source in SOURCES])
 
 
-def _table_of(event: ChangeEvent) -> str:
-    return (event.table or event.topic).rsplit(".", 1)[-1]
+def _row_decoder(source: Source) -> RowDecoder[RowChange]:
+    """An event of one source table -> its RowChange (validated by the cleaner, so a row the
+    documents cannot be built from is poison here rather than a failed batch later)."""
+    table, clean = source.table, source.clean
+
+    def decode(event: ChangeEvent) -> tuple[tuple[str, int], RowChange]:
+        row = event.row
+        key = (event.key or {}).get("id", row.get("id") if row else None)
+        if key is None:
+            raise PoisonEvent("no-key", f"{table} event without an id")
+        key = int(key)
+        if event.op != "d":
+            clean(row)
+        return (table, key), RowChange(table, key, None if event.op == "d" else event.after, event.lsn or 0)
+
+    return decode
 
 
 class IndexApplier:
-    """ChangeApplier's interface for ConsumerRunner, applying to the search replica and index."""
+    """The runtime's applier (cdc.consumer.Applier) for the search replica and index. It keeps no
+    progress rows of its own: a partition resumes from Kafka's committed offsets."""
 
-    def __init__(self, indexer: SearchIndexer, update_index: bool = True):
+    def __init__(self, indexer: SearchIndexer, update_index: bool = True, topic_prefix: str = "vobe"):
         self.indexer = indexer
         self.update_index = update_index
+        self.epoch: Optional[str] = None
+        self.dead_letter: Optional[DeadLetterSink] = None
+        topics = topic_map(topic_prefix)
+        self.decoders = {topics.topic(mapping): _row_decoder(source) for mapping, source in zip(topics.tables, SOURCES)}
 
-    def apply(self, events: list[ChangeEvent], poison: Iterable[tuple[ChangeEvent, PoisonEvent]] = ()) -> ApplyResult:
+    def apply(self, events: list[ChangeEvent], poison: Iterable[tuple[ChangeEvent, PoisonEvent]] = (),
+              skipped: Sequence[ChangeEvent] = ()) -> ApplyResult:
         result = ApplyResult(poison=list(poison))
-        changes: list[RowChange] = []
-        for event in events:
-            if event.is_tombstone:
-                result.tombstones += 1  # the op=d before it carried the delete
-                continue
-            table = _table_of(event)
-            if table not in documents.SOURCE_TABLES:
-                result.unmapped += 1    # heartbeats, tables search does not use
-                continue
-            try:
-                row = event.row
-                key = (event.key or {}).get("id", row.get("id") if row else None)
-                if key is None:
-                    raise PoisonEvent("no-key", f"{table} event without an id")
-                if event.op != "d":
-                    documents.clean_row(table, row)  # a row documents cannot be built from is poison
-            except PoisonEvent as reason:
-                result.poison.append((event, reason))
-                continue
-            except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-                result.poison.append((event, PoisonEvent("bad-row", f"{type(exc).__name__}: {exc}")))
-                continue
-            changes.append(RowChange(table, int(key), None if event.op == "d" else event.after, event.lsn or 0))
-            result.applied += 1
-            if event.lsn is not None and (result.last_lsn is None or event.lsn >= result.last_lsn):
-                result.last_lsn, result.last_source_ts_ms = event.lsn, event.source_ts_ms
+        prepared = prepare(events, self.decoders, result, bad_row=BAD_ROW, track_lsn=True)
+        result.applied = prepared.accepted
         if self.update_index:
             # Heartbeats reach here every few seconds even when nothing changes, so a generation
             # published by a rebuild is picked up promptly.
             self.indexer.follow_generation()
-        self.indexer.apply(changes, update_index=self.update_index)
+        self.indexer.apply(prepared.changes, update_index=self.update_index)
         return result
+
+    def resume_offsets(self) -> None:
+        return None
 
 
 class ChangeFeed:
@@ -79,7 +83,8 @@ class ChangeFeed:
     def __init__(self, settings: SearchSettings, indexer: SearchIndexer):
         self.runner = ConsumerRunner(
             topic_map(settings.topic_prefix), None, group_id=settings.consumer_group,
-            bootstrap_servers=settings.kafka_bootstrap_servers, applier=IndexApplier(indexer), batch_size=5000,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            applier=IndexApplier(indexer, topic_prefix=settings.topic_prefix), batch_size=5000,
             poll_timeout=0.5,
         )
         self.background = None
@@ -106,12 +111,11 @@ def replay_topics(settings: SearchSettings, replica: Replica, progress: bool = T
     """Read every CDC topic from the beginning into the replica (not the index) with a throwaway
     consumer group; returns the number of changes. Done when no event arrived for `idle_seconds`:
     the broker's watermarks cannot be trusted on Tansu (docs/search.md)."""
-    from services.search.rebuild import progress_bar
-
     indexer = SearchIndexer(replica, backend=None)
     runner = ConsumerRunner(topic_map(settings.topic_prefix), None, group_id=f"search-replay-{uuid.uuid4().hex[:8]}",
                             bootstrap_servers=settings.kafka_bootstrap_servers,
-                            applier=IndexApplier(indexer, update_index=False), follow_heartbeats=False)
+                            applier=IndexApplier(indexer, update_index=False, topic_prefix=settings.topic_prefix),
+                            follow_heartbeats=False)
     total, last_event = 0, time.monotonic()
     try:
         with progress_bar(progress) as bar:

@@ -5,17 +5,19 @@ them) and the exact JSON the monolith's TrackSerializer renders (so a hit needs 
 time). The price is re-rendering documents whenever a row they embed changes; `apply_change` works
 out which documents that is.
 
-Rows here are "clean" rows (see `clean_row`): the columns documents need, in JSON-safe canonical
-form, whatever encoding they arrived in (Debezium event, decoded with the CDC runtime's converters,
-or a snapshot read with psycopg).
+Rows here are "clean" rows (sources.py, `clean_row`): the columns documents need, in JSON-safe
+canonical form, whatever encoding they arrived in (Debezium event, decoded with the CDC runtime's
+converters, or a snapshot read with psycopg).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
-from cdc.consumer.value_decoding import to_date, to_datetime, to_decimal
-from services.common.formats import drf_date, drf_datetime, drf_decimal
+from services.search.sources import clean_row
+
+__all__ = ["KINDS", "KindSpec", "SearchDocument", "album_document", "artist_document", "clean_row",
+           "post_document", "track_document"]
 
 POST_EXCERPT_CHARS = 200  # legacy_monolith/search/serializers.py
 
@@ -58,86 +60,6 @@ class SearchDocument:
     suggest_text: str = ""
     popularity: int = 0
     source: dict[str, Any] = field(default_factory=dict)   # the hit's JSON, exactly as the monolith renders it
-
-
-# -- clean rows: the columns documents use, canonical JSON-safe values ---------------------------
-def _dt(value):
-    return None if value is None else drf_datetime(to_datetime(value, True))
-
-
-def _date(value):
-    return None if value is None else drf_date(to_date(value))
-
-
-def _float(value):
-    return None if value is None else float(value)
-
-
-def _bool(value) -> bool:
-    return value.lower() in ("true", "t", "1") if isinstance(value, str) else bool(value)
-
-
-def _clean_genre(r):
-    return {"id": r["id"], "name": r["name"], "slug": r["slug"]}
-
-
-def _clean_artist(r):
-    return {
-        "id": r["id"], "user_id": r.get("user_id"), "name": r["name"], "bio": r.get("bio") or "",
-        "country": r.get("country") or "", "image_url": r.get("image_url") or "",
-        "created_at": _dt(r.get("created_at")), "updated_at": _dt(r.get("updated_at")),
-    }
-
-
-def _clean_album(r):
-    return {
-        "id": r["id"], "artist_id": r["artist_id"], "title": r["title"],
-        "release_date": _date(r.get("release_date")),
-        "cover_image_url": r.get("cover_image_url") or "",
-        "created_at": _dt(r.get("created_at")), "updated_at": _dt(r.get("updated_at")),
-    }
-
-
-def _clean_track(r):
-    return {
-        "id": r["id"], "title": r["title"], "artist_id": r["artist_id"], "album_id": r.get("album_id"),
-        "genre_id": r.get("genre_id"), "duration_ms": r["duration_ms"], "popularity": r.get("popularity") or 0,
-        "tempo": _float(r.get("tempo")), "energy": _float(r.get("energy")), "valence": _float(r.get("valence")),
-        "price": drf_decimal(to_decimal(r.get("price") or 0), 2),
-        "file_path": r.get("file_path") or "",
-        "created_at": _dt(r.get("created_at")), "updated_at": _dt(r.get("updated_at")),
-    }
-
-
-def _clean_post(r):
-    return {
-        "id": r["id"], "author_id": r["author_id"], "title": r["title"], "body": r.get("body") or "",
-        "is_published": _bool(r.get("is_published")), "published_at": _dt(r.get("published_at")),
-    }
-
-
-def _clean_user(r):
-    return {"id": r["id"], "username": r["username"]}
-
-
-def _clean_profile(r):
-    return {"id": r["id"], "user_id": r["user_id"], "display_name": r.get("display_name") or ""}
-
-
-# Source table -> (entity name, cleaner). The entity names key the replica.
-SOURCE_TABLES: dict[str, tuple[str, Callable[[Mapping], dict]]] = {
-    "catalog_genre": ("genre", _clean_genre),
-    "catalog_artist": ("artist", _clean_artist),
-    "catalog_album": ("album", _clean_album),
-    "catalog_track": ("track", _clean_track),
-    "content_post": ("post", _clean_post),
-    "accounts_user": ("user", _clean_user),
-    "accounts_profile": ("profile", _clean_profile),
-}
-
-
-def clean_row(table: str, raw: Mapping) -> dict:
-    return SOURCE_TABLES[table][1](raw)
 
 
 # -- rendering: the monolith's serializers, field for field ------------------------------------

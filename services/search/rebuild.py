@@ -20,29 +20,10 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
-from rich.text import Text
-
 from services.search.denormalise import DOCUMENT_ENTITIES, assemble
 from services.search.index_backend import IndexRebuild, SearchBackend
+from services.search.progress import console, progress_bar
 from services.search.replica import Replica
-
-console = Console(stderr=True)
-
-
-class RowsPerSecond(ProgressColumn):
-    def render(self, task) -> Text:
-        return Text(f"{task.speed:,.0f} rows/s" if task.speed else "")
-
-
-def progress_bar(enabled: bool = True) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RowsPerSecond(),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=not enabled, transient=False,
-    )
-
 
 @dataclass
 class BuiltGeneration:
@@ -82,9 +63,8 @@ def rebuild_from_replica(replica: Replica, backend: SearchBackend, progress: boo
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    from services.search.app import _sync_url
     from services.search.backends import backend_from_settings
-    from services.search.settings import SearchSettings
+    from services.search.settings import SearchSettings, sync_url
 
     parser = argparse.ArgumentParser(prog="python -m services.search.rebuild", description=__doc__.split("\n\n")[0])
     parser.add_argument("--from", dest="source", choices=["replica", "snapshot", "topics"], default="replica")
@@ -96,7 +76,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     settings = SearchSettings()
-    replica = Replica(_sync_url(settings.database_url))
+    replica = Replica(sync_url(settings.database_url))
     replica.create_schema()
     backend = backend_from_settings(settings)
     if args.if_needed:

@@ -17,18 +17,12 @@ from sqlalchemy import (BigInteger, Boolean, Column, Index, MetaData, Table, Tex
                         select, update)
 from sqlalchemy.engine import Connection, Engine
 
+from services.search.sources import SOURCES
+
 metadata = MetaData()
 
 # entity -> columns referencing other rows (what a change cascades through)
-REFERENCES: dict[str, tuple[str, ...]] = {
-    "genre": (),
-    "artist": (),
-    "album": ("artist_id",),
-    "track": ("artist_id", "album_id", "genre_id"),
-    "post": ("author_id",),
-    "user": (),
-    "profile": ("user_id",),
-}
+REFERENCES: dict[str, tuple[str, ...]] = {source.entity: source.references for source in SOURCES}
 
 
 def _entity_table(entity: str) -> Table:

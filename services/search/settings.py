@@ -10,6 +10,11 @@ from services.common.settings import ServiceSettings
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def sync_url(url: str) -> str:
+    """The replica is written from the apply thread with a sync engine; accept the async spelling too."""
+    return url.replace("+asyncpg", "+psycopg").replace("sqlite+aiosqlite", "sqlite")
+
+
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 

@@ -17,10 +17,9 @@ def run_migrations() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from services.search.app import _sync_url
-    from services.search.settings import SearchSettings
+    from services.search.settings import SearchSettings, sync_url
 
-    engine = create_engine(_sync_url(SearchSettings().database_url), poolclass=pool.NullPool)
+    engine = create_engine(sync_url(SearchSettings().database_url), poolclass=pool.NullPool)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
