@@ -219,6 +219,15 @@ def cmd_reload(args) -> int:
     return 0
 
 
+def cmd_coverage(args) -> int:
+    """Every monolith endpoint (URL pattern x method) with the route that covers it, totals per mode."""
+    from proxy.routing import coverage  # imports Django, for this command only
+
+    result = coverage.monolith_coverage(load_route_table(args.path or args.file), args.settings)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else coverage.render_text(result, args.admin))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     settings = ProxySettings()
     parser = argparse.ArgumentParser(prog="python -m proxy.cli", description=__doc__,
@@ -270,6 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     ownership.add_argument("--who", help="name recorded in the audit log (default: user@host)")
     ownership.add_argument("--force", action="store_true", help="set it even where the route's mode disagrees")
     ownership.set_defaults(func=cmd_ownership)
+
+    covered = commands.add_parser("coverage", help=cmd_coverage.__doc__)
+    covered.add_argument("path", nargs="?", type=Path, help="route table (default: --file)")
+    covered.add_argument("--json", action="store_true")
+    covered.add_argument("--admin", action="store_true", help="list Django admin's endpoints one by one")
+    covered.add_argument("--settings", help="Django settings module (default: DJANGO_SETTINGS_MODULE, "
+                                            "else vobemusic.settings.dev)")
+    covered.set_defaults(func=cmd_coverage)
 
     reload = commands.add_parser("reload", help=cmd_reload.__doc__)
     reload.set_defaults(func=cmd_reload)
