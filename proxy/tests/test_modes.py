@@ -173,7 +173,7 @@ def test_one_access_log_line_per_request(proxy):
                 return json.loads(text)
 
     entry = wait_for(line, timeout=30, what="access log line")
-    assert entry["logger"] == "proxy.access" and entry["level"] == "INFO" and entry["message"] == "request"
+    assert entry["logger"] == "proxy.access" and entry["level"] == "INFO" and entry["msg"] == "request"
     assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/api/v1/tracks/", 200)
     assert (entry["route"], entry["upstream"], entry["client"]) == ("catalog-read", "legacy", "127.0.0.1")
     assert entry["ms"] > 0 and entry["ts"][:2] == "20"

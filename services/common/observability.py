@@ -1,4 +1,4 @@
-"""JSON log lines and Prometheus metrics, the same for every service."""
+"""JSON log lines (the shared schema) and Prometheus metrics, the same for every service."""
 from __future__ import annotations
 
 import logging
@@ -6,10 +6,11 @@ import sys
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from pythonjsonlogger.json import JsonFormatter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from observability import json_logs
 
 REQUESTS = Counter("http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"])
 LATENCY = Histogram(
@@ -19,11 +20,8 @@ LATENCY = Histogram(
 
 
 def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    """JSON lines on stdout in the schema every component shares (observability/json_logs.py)."""
+    json_logs.configure(level, sys.stdout)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         # uvicorn --no-access-log leaves its access logger without handlers and not propagating;
