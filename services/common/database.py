@@ -35,6 +35,14 @@ def async_url(url: str) -> str:
     return url
 
 
+def one_row(cursor) -> tuple:
+    """The row of a psycopg query that always returns one (an aggregate, a function call)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row
+
+
 def plain_url(url: str) -> str:
     """The libpq form of a SQLAlchemy URL, for psycopg.connect()."""
     for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, DecimalException, ROUND_HALF_EVEN, localcontext
 from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence
 from urllib.parse import urlsplit

@@ -11,12 +11,12 @@ from sqlalchemy import create_engine
 
 from cdc.lsn import int_to_lsn
 from services.common.carve.declaration import Domain
-from services.common.database import async_url, plain_url
+from services.common.database import one_row, async_url, plain_url
 
 
 def monolith_lsn(settings) -> int:
     with psycopg.connect(plain_url(settings.monolith_database_url)) as conn:
-        return int(conn.execute("SELECT pg_current_wal_lsn() - '0/0'").fetchone()[0])
+        return int(one_row(conn.execute("SELECT pg_current_wal_lsn() - '0/0'"))[0])
 
 
 def behind(domain: Domain, settings, target_lsn: int, engine=None) -> list[dict]:

@@ -59,7 +59,8 @@ class EchoFilter:
         echoes = self._settle(marked) if marked else {}
         if not echoes:
             return FilteredBatch(events, [], self.outcome)
-        kept, skipped = [], []
+        kept: list = []
+        skipped: list = []
         for event, key in zip(events, keys):
             (skipped if key in echoes else kept).append(event)
         log.info("skipped echoes of service writes", extra={"domain": self.domain.name, "skipped": len(skipped)})

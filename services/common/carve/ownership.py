@@ -27,7 +27,7 @@ from sqlalchemy import text
 from services.common.carve.declaration import Domain
 from services.common.carve.snapshot import align_monolith_sequences, align_sequences
 from services.common.carve.sync_tables import MONOLITH, SERVICE
-from services.common.database import plain_url
+from services.common.database import one_row, plain_url
 from services.common.errors import APIError
 
 log = logging.getLogger("carve.ownership")
@@ -126,9 +126,9 @@ def hand_to_monolith(domain: Domain, settings, who: str, drain_timeout: float | 
 
 def outbox_counts(conn: psycopg.Connection, domain: Domain) -> tuple[int, int]:
     """(entries not yet replayed, of which parked)."""
-    return conn.execute(sql.SQL(
+    return one_row(conn.execute(sql.SQL(
         "SELECT count(*), count(*) FILTER (WHERE parked_at IS NOT NULL) FROM {} WHERE applied_at IS NULL").format(
-        sql.Identifier(domain.sync_table("outbox")))).fetchone()
+        sql.Identifier(domain.sync_table("outbox")))))
 
 
 def since(value: dt.datetime | None) -> float | None:

@@ -28,7 +28,7 @@ from psycopg import sql
 
 from services.common.carve.declaration import Domain, Overwrite
 from services.common.carve.monolith_rules import MonolithRefused, delete_rows
-from services.common.database import plain_url
+from services.common.database import one_row, plain_url
 
 log = logging.getLogger("carve.reverse_sync")
 PRUNE_EVERY_SECONDS = 60
@@ -116,7 +116,7 @@ class ReverseSync:
                         touched = self._replay(monolith, target, row_id, op, row, before)
                         mine = [(self.mirrored[t], i) for t, i in touched if t in self.mirrored]
                         if mine:
-                            xid = monolith.execute("SELECT txid_current() % 4294967296").fetchone()[0]
+                            xid = one_row(monolith.execute("SELECT txid_current() % 4294967296"))[0]
                             # Committed before the monolith transaction is: its echo is always recognised.
                             with markers.cursor() as cur:
                                 cur.executemany(sql.SQL(

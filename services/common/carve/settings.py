@@ -6,6 +6,8 @@
 (MONOLITH_DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, CDC_TOPIC_PREFIX)."""
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import AliasChoices, Field, create_model
 
 from services.common.settings import ServiceSettings
@@ -32,7 +34,7 @@ class CarveSettings(ServiceSettings):
 def carve_settings(domain: str, base: type[CarveSettings] = CarveSettings, **fields) -> type[CarveSettings]:
     """The settings class of one domain's service; `fields` adds the service's own settings."""
     upper = domain.upper()
-    own = {
+    own: dict[str, Any] = {
         "service_name": (str, domain),
         "database_url": (str, Field(f"{LOCAL_PG}/{domain}",
                                     validation_alias=AliasChoices(f"{upper}_DATABASE_URL", "database_url"))),

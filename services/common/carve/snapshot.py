@@ -21,7 +21,7 @@ from sqlalchemy import create_engine
 
 from cdc.consumer.bookkeeping import ensure_tables
 from services.common.carve.declaration import Domain
-from services.common.database import async_url, plain_url
+from services.common.database import one_row, async_url, plain_url
 
 LOCK_TIMEOUT = "5s"
 
@@ -32,7 +32,7 @@ def _consistent_snapshot(src: psycopg.Connection, fence: psycopg.Connection, tab
     with fence.transaction():
         fence.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
         src.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        return int(src.execute("SELECT pg_current_wal_lsn() - '0/0'").fetchone()[0])
+        return int(one_row(src.execute("SELECT pg_current_wal_lsn() - '0/0'"))[0])
 
 
 def copy_snapshot(domain: Domain, source_url: str, target_url: str) -> dict[str, int]:
@@ -58,8 +58,8 @@ def copy_snapshot(domain: Domain, source_url: str, target_url: str) -> dict[str,
             dst.execute(sql.SQL("INSERT INTO cdc_row_position (target_table, row_key, lsn, deleted) "
                                 "SELECT %s, id::text, %s, false FROM {}").format(sql.Identifier(table.target)),
                         (table.target, lsn))
-            counts[table.target] = dst.execute(sql.SQL("SELECT count(*) FROM {}").format(
-                sql.Identifier(table.target))).fetchone()[0]
+            counts[table.target] = one_row(dst.execute(sql.SQL("SELECT count(*) FROM {}").format(
+                sql.Identifier(table.target))))[0]
         align_sequences(domain, dst, src)
         state = sql.Identifier(domain.sync_table("sync_state"))
         dst.execute(sql.SQL(
@@ -79,21 +79,21 @@ def align_sequences(domain: Domain, service: psycopg.Connection, monolith: psyco
     for table in domain.sequenced:
         floor = 0
         if monolith is not None:
-            floor = monolith.execute(sql.SQL("SELECT last_value FROM {}").format(
-                sql.Identifier(f"{table.source}_id_seq"))).fetchone()[0]
-        positions[table.target] = service.execute(sql.SQL(
+            floor = one_row(monolith.execute(sql.SQL("SELECT last_value FROM {}").format(
+                sql.Identifier(f"{table.source}_id_seq"))))[0]
+        positions[table.target] = one_row(service.execute(sql.SQL(
             "SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST(%s, (SELECT COALESCE(max(id), 0) FROM {t}), "
             "(SELECT last_value FROM {s})), true)").format(
             t=sql.Identifier(table.target), s=sql.Identifier(f"{table.target}_id_seq")),
-            (table.target, floor)).fetchone()[0]
+            (table.target, floor)))[0]
     return positions
 
 
 def align_monolith_sequences(domain: Domain, service: psycopg.Connection, monolith: psycopg.Connection) -> None:
     """The flip back's counterpart: the monolith's sequences past every id the service handed out."""
     for table in domain.sequenced:
-        mine = service.execute(sql.SQL("SELECT last_value FROM {}").format(
-            sql.Identifier(f"{table.target}_id_seq"))).fetchone()[0]
+        mine = one_row(service.execute(sql.SQL("SELECT last_value FROM {}").format(
+            sql.Identifier(f"{table.target}_id_seq"))))[0]
         monolith.execute(sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST(%s, "
                                  "(SELECT last_value FROM {})), true)").format(
             sql.Identifier(f"{table.source}_id_seq")), (table.source, mine))

@@ -45,7 +45,8 @@ def sync_models(domain: Domain) -> SyncModels:
 
 
 def _define(domain: Domain) -> SyncModels:
-    base, name = domain.base, domain.sync_table
+    base: Any = domain.base     # each service's own declarative Base
+    name = domain.sync_table
 
     class OutboxEntry(base):
         __tablename__ = name("outbox")
