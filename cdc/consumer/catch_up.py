@@ -198,9 +198,10 @@ class _Peek:
             message = self.consumer.poll(min(0.2, max(0.0, deadline - time.monotonic())))
             if message is None:
                 continue
-            slot = (message.topic(), message.partition())
-            if slot not in self.pending:
+            topic, partition = message.topic(), message.partition()
+            if topic is None or partition is None or (topic, partition) not in self.pending:
                 continue
+            slot = (topic, partition)
             error = message.error()
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
