@@ -403,7 +403,7 @@ def freeze_startup_objects() -> None:
     cycle among them that becomes garbage later is never freed (reference counting still frees the
     rest); the gc.collect() first frees what is garbage now, and itself pauses every thread once.
     So it belongs where the process starts its consumer as its main work (ConsumerRunner's
-    freeze_gc=True, services/catalog/sync/forward.py), not inside a service that runs the runner on
+    freeze_gc=True, the kit's forward sync: services/common/carve/cli.py), not inside a service that runs the runner on
     a thread beside its own requests."""
     gc.collect()
     gc.freeze()
