@@ -3,7 +3,6 @@ each on its own database in the session's Postgres cluster, the service loaded f
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import psycopg
 import pytest
