@@ -67,7 +67,10 @@ class BrokerEpoch:
                 msg = consumer.poll(0.5)
                 if msg is None or msg.error():
                     continue
-                return json.loads(msg.value())["epoch"]
+                value = msg.value()
+                if value is None:        # a tombstone carries no epoch
+                    continue
+                return json.loads(value)["epoch"]
             return None
         finally:
             consumer.close()

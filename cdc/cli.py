@@ -142,8 +142,9 @@ def tail(ctx: Context, topic, ops, keys, wheres, follow, limit, idle, raw):
             if message is None or message.error():
                 continue
             last_message = time.monotonic()
-            key = json.loads(message.key()) if message.key() else None
-            value = json.loads(message.value()) if message.value() is not None else None
+            raw_key, raw_value = message.key(), message.value()
+            key = json.loads(raw_key) if raw_key else None
+            value = json.loads(raw_value) if raw_value is not None else None
             op = value.get("op", "?") if isinstance(value, dict) else "tombstone"
             if ops and op not in ops:
                 continue
@@ -155,7 +156,8 @@ def tail(ctx: Context, topic, ops, keys, wheres, follow, limit, idle, raw):
             event = {"partition": message.partition(), "offset": message.offset(), "key": key, "op": op, "value": value}
             headers = dict(message.headers() or [])
             if headers:
-                event["headers"] = {k: v.decode(errors="replace") if v else v for k, v in headers.items()}
+                event["headers"] = {k: v.decode(errors="replace") if isinstance(v, bytes) else v
+                                    for k, v in headers.items()}
             if raw:
                 click.echo(json.dumps(event, separators=(",", ":")))
             else:
@@ -179,7 +181,10 @@ def lag(ctx: Context, targets):
 
     slot = slot_info(ctx.database, ctx.connector.slot_name)
     with psycopg.connect(ctx.database) as conn:
-        current = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
+        row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+    if row is None:
+        raise click.ClickException("pg_current_wal_lsn() returned no row")
+    current = row[0]
     current_int = lsn_to_int(current)
     status = ctx.relay_get("/status") or {}
     table = Table("stage", "position (LSN)", "behind (bytes)", "behind (s)", "detail")
@@ -224,12 +229,13 @@ def status(ctx: Context):
         tables = [f"{s}.{t}" for s, t in conn.execute(
             "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = %s ORDER BY 1, 2",
             (ctx.connector.publication_name,))]
-        identity = dict(conn.execute(
+        identity: dict[str, str] = dict(conn.execute(
             "SELECT n.nspname || '.' || c.relname, c.relreplident FROM pg_class c JOIN pg_namespace n "
             "ON n.oid = c.relnamespace WHERE c.relkind = 'r'").fetchall())
     table = Table(f"publication {ctx.connector.publication_name}", "replica identity", "topic")
     for name in tables:
-        table.add_row(name, {"f": "full", "d": "default"}.get(identity.get(name), identity.get(name) or "?"),
+        replident = identity.get(name) or "?"
+        table.add_row(name, {"f": "full", "d": "default"}.get(replident, replident),
                       ctx.connector.topic_for(name))
     console.print(table)
 

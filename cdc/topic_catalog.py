@@ -58,12 +58,15 @@ def first_events(bootstrap: str, topics: list[str], wait: float = 30) -> dict[st
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline and len(found) < len({a.topic for a in assignment}):
             m = consumer.poll(0.5)
-            if m is None or m.error() or m.value() is None:
+            if m is None or m.error():
                 continue
-            value = json.loads(m.value())
+            raw_value, raw_key, topic = m.value(), m.key(), m.topic()
+            if raw_value is None or topic is None:
+                continue
+            value = json.loads(raw_value)
             # Prefer a streamed change (op c/u) over a snapshot read as the example.
-            if m.topic() not in found or (found[m.topic()][1].get("op") == "r" and value.get("op") in ("c", "u")):
-                found[m.topic()] = (json.loads(m.key()) if m.key() else None, value)
+            if topic not in found or (found[topic][1].get("op") == "r" and value.get("op") in ("c", "u")):
+                found[topic] = (json.loads(raw_key) if raw_key else None, value)
     consumer.close()
     return found
 

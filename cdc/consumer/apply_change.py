@@ -150,7 +150,7 @@ class ChangeApplier:
     def resume_offsets(self) -> dict[tuple[str, int], tuple[int, str | None]]:
         """(topic, partition) -> (last applied offset, epoch) for this consumer."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(consumer_progress.c.topic, consumer_progress.c.kafka_partition,
+            rows: Sequence[tuple[str, int, int, str | None]] = conn.execute(select(consumer_progress.c.topic, consumer_progress.c.kafka_partition,
                                        consumer_progress.c.kafka_offset, consumer_progress.c.epoch)
                                 .where(consumer_progress.c.consumer == self.consumer_name)).all()
         return {(t, p): (o, e) for t, p, o, e in rows}
@@ -186,11 +186,11 @@ class ChangeApplier:
         those rows (the ones to write)."""
         if not changes:
             return set()
-        stmt = pg_insert(row_position)
-        stmt = stmt.on_conflict_do_update(
+        insert = pg_insert(row_position)
+        stmt = insert.on_conflict_do_update(
             index_elements=[row_position.c.target_table, row_position.c.row_key],
-            set_={"lsn": stmt.excluded.lsn, "deleted": stmt.excluded.deleted},
-            where=row_position.c.lsn <= stmt.excluded.lsn).returning(row_position.c.row_key)
+            set_={"lsn": insert.excluded.lsn, "deleted": insert.excluded.deleted},
+            where=row_position.c.lsn <= insert.excluded.lsn).returning(row_position.c.row_key)
         rows = [{"target_table": name, "row_key": c.key_text, "lsn": c.event.lsn, "deleted": c.op == "d"}
                 for c in changes]
         return set(conn.execute(stmt, rows).scalars())

@@ -42,7 +42,7 @@ class DeadLetterPublisher:
                 message = event.message
                 key = message.key() if message is not None else None
                 value = message.value() if message is not None else None
-                headers = [
+                headers: list[tuple[str, str | bytes | None]] = [
                     ("dlq.reason", reason.reason), ("dlq.detail", reason.detail[:2000]),
                     ("dlq.source.topic", event.topic), ("dlq.source.partition", str(event.partition)),
                     ("dlq.source.offset", str(event.offset)), ("dlq.consumer", self.consumer_name),

@@ -96,9 +96,13 @@ class ConsumerRunner:
         # A consumer whose target is not mirror tables (the search index) passes its own `applier`
         # (cdc.consumer.Applier); `target` is then unused. Offsets are still committed only after
         # its apply returned.
+        self.engine: Engine | None
         if applier is None:
-            self.engine = create_engine(target, pool_pre_ping=True) if isinstance(target, str) else target
-            applier = ChangeApplier(self.engine, topic_map, group_id)
+            if target is None:
+                raise ValueError("a ConsumerRunner without an applier needs a target database")
+            engine = create_engine(target, pool_pre_ping=True) if isinstance(target, str) else target
+            self.engine = engine
+            applier = ChangeApplier(engine, topic_map, group_id)
         else:
             self.engine = None
             _check_applier(applier)
@@ -120,7 +124,7 @@ class ConsumerRunner:
         self.dead_letters = DeadLetterPublisher(self.bootstrap_servers,
                                                 dead_letter_topic or f"{topic_map.topic_prefix}.dlq", group_id)
         self._consumer_settings = consumer_config(self.bootstrap_servers, group_id, **(consumer_overrides or {}))
-        self._epoch = BrokerEpoch(self.bootstrap_servers, f"{topic_map.topic_prefix}.relay-epoch")
+        self._epoch: BrokerEpoch | None = BrokerEpoch(self.bootstrap_servers, f"{topic_map.topic_prefix}.relay-epoch")
         self._epoch_check_secs = epoch_check_secs
         self._next_epoch_check = time.monotonic() + epoch_check_secs
         self._stop = threading.Event()
@@ -253,10 +257,10 @@ class ConsumerRunner:
             metrics.LAST_LSN.labels(name).set(result.last_lsn)
             if result.last_source_ts_ms:
                 metrics.LAST_SOURCE_TS.labels(name).set(result.last_source_ts_ms / 1000)
-        newest = max((e for e in events if e.source_ts_ms and e.snapshot in (None, "false")),
-                     key=lambda e: e.source_ts_ms, default=None)
-        if newest is not None:
-            metrics.APPLY_LATENCY.labels(name).observe(max(0.0, time.time() - newest.source_ts_ms / 1000))
+        newest_ts_ms = max((e.source_ts_ms for e in events if e.source_ts_ms and e.snapshot in (None, "false")),
+                           default=None)
+        if newest_ts_ms is not None:
+            metrics.APPLY_LATENCY.labels(name).observe(max(0.0, time.time() - newest_ts_ms / 1000))
 
     # -- broker epochs ---------------------------------------------------------------------
     # When the broker loses its data the relay starts a new epoch and snapshots into empty topics

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Callable, Sequence
 
 from confluent_kafka import KafkaError, KafkaException, Producer
@@ -70,7 +69,7 @@ class BatchDelivery:
         self._on_failed_topics = on_failed_topics
         self._producer = Producer(self._config)
 
-    def deliver(self, messages: Sequence[tuple[str, str | None, str | None]]) -> int:
+    def deliver(self, messages: Sequence[tuple[str, bytes | str | None, bytes | str | None]]) -> int:
         """Send (topic, key, value) in order; block until all are acknowledged. Returns attempts."""
         try:
             return self._deliver(messages)

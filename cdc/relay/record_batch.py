@@ -47,6 +47,10 @@ def compiled_helper(cache_dir: Path, classpath: list[str]) -> Path | None:
     return target
 
 
+# (topic, key, value): key/value as UTF-8 bytes (batched) or str (field by field), None if absent.
+Message = tuple[str, bytes | str | None, bytes | str | None]
+
+
 class RecordReader:
     """records (a Java List of ChangeEvent<String, String>) -> [(topic, key, value)], key/value as
     UTF-8 bytes or None (tombstones, heartbeats without a key)."""
@@ -68,12 +72,12 @@ class RecordReader:
     def batched(self) -> bool:
         return self._flatten is not None
 
-    def read(self, records) -> list[tuple[str, bytes | str | None, bytes | str | None]]:
+    def read(self, records) -> list[Message]:
         if self._flatten is None:
             return self._read_each(records)
         fields = bytes(self._flatten(records)).split(b"\0")
         topics = self._topics
-        messages = []
+        messages: list[Message] = []
         append = messages.append
         for i in range(0, len(fields) - 1, 3):
             raw_topic = fields[i]
@@ -84,8 +88,8 @@ class RecordReader:
         return messages
 
     @staticmethod
-    def _read_each(records):
-        messages = []
+    def _read_each(records) -> list[Message]:
+        messages: list[Message] = []
         for record in records:
             key, value = record.key(), record.value()
             messages.append((str(record.destination()), None if key is None else str(key),

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Any, TypeVar
 
 import orjson
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
@@ -28,6 +29,15 @@ log = logging.getLogger("cdc.relay")
 COMMIT_SAMPLES = 32     # events parsed per batch for the commit -> ack histogram
 SNAPSHOT_IN_PROGRESS = {"true", "first", "first_in_data_collection", "last_in_data_collection"}
 
+_T = TypeVar("_T")
+
+
+def _required(value: _T | None, what: str) -> _T:
+    """`value`, set up by run() before anything that uses it."""
+    if value is None:
+        raise RuntimeError(f"relay used before its {what} was set up")
+    return value
+
 
 class Relay:
     def __init__(self, settings: CdcSettings, connector: ConnectorConfig):
@@ -42,7 +52,7 @@ class Relay:
         self._reader: RecordReader | None = None
         self.epoch: str | None = None
         self.state = "starting"
-        self.last = {"lsn": None, "source_ts_ms": None, "topic": None, "snapshot": None, "delivered_at": None}
+        self.last: dict[str, Any] = {"lsn": None, "source_ts_ms": None, "topic": None, "snapshot": None, "delivered_at": None}
         self.events_delivered = 0
         self.broker_ok = False
         self.postgres_ok = False
@@ -55,9 +65,9 @@ class Relay:
         if self._abort.is_set():
             raise DeliveryAborted("relay is stopping")
         started = time.monotonic()
-        messages = self._reader.read(records)
+        messages = _required(self._reader, "record reader").read(records)
         handed_over = time.monotonic()
-        self._delivery.deliver(messages)
+        _required(self._delivery, "delivery").deliver(messages)
         # Marking a record stores its source offset as the newest one of its source partition (the
         # connector has one): marking the batch's last record commits exactly what marking each
         # one would, with one JVM call instead of one per record.
@@ -175,20 +185,22 @@ class Relay:
         """(epoch, fresh). A fresh epoch starts from empty topics that only the relay creates (see
         epoch_topics.py), written after the marker-less broker has been cleared of anything the
         previous epoch's engine left behind."""
-        epoch = self._epoch_marker.current()
+        epoch_marker = _required(self._epoch_marker, "epoch marker")
+        topics = _required(self._topics, "epoch topics")
+        epoch = epoch_marker.current()
         if epoch is not None:
-            self._topics.create()
+            topics.create()
             return epoch, False
-        self._delivery.discard_pending()
-        self._topics.wipe()
-        self._topics.create()
-        epoch = self._epoch_marker.start_new("no epoch marker on the broker")
+        _required(self._delivery, "delivery").discard_pending()
+        topics.wipe()
+        topics.create()
+        epoch = epoch_marker.start_new("no epoch marker on the broker")
         return epoch, True
 
     def _offsets_file(self) -> Path:
         """This epoch's offsets file; other epochs' files of the same slot are dropped (their
         offsets describe topics the broker no longer holds and must never be resumed from)."""
-        path = self.connector.offsets_file(self.settings.state_dir, self.epoch)
+        path = self.connector.offsets_file(self.settings.state_dir, _required(self.epoch, "epoch"))
         path.parent.mkdir(parents=True, exist_ok=True)
         for stale in path.parent.glob(f"{self.connector.slot_name}.*.dat"):
             if stale != path:
@@ -199,12 +211,13 @@ class Relay:
         """A failed delivery: create its topics if they are missing in this epoch (a topic the
         connector writes that the relay did not know of); if the broker lost the epoch, give up."""
         try:
-            missing = topics - self._topics.existing()
+            epoch_topics = _required(self._topics, "epoch topics")
+            missing = topics - epoch_topics.existing()
             if not missing:
                 return
-            if self._epoch_marker.current() != self.epoch:
+            if _required(self._epoch_marker, "epoch marker").current() != self.epoch:
                 raise DeliveryAborted("the broker lost the epoch marker")
-            self._topics.create(missing)
+            epoch_topics.create(missing)
         except DeliveryAborted:
             raise
         except Exception as exc:     # broker unreachable: keep retrying the delivery
@@ -258,7 +271,7 @@ class Relay:
         return reason
 
     def _close_engine(self) -> None:
-        engine = self._engine
+        engine = _required(self._engine, "engine")
         closer = threading.Thread(target=engine.close, name="engine-close", daemon=True)
         closer.start()
         closer.join(15)

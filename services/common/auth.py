@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 import jwt
 from starlette.requests import Request
@@ -55,7 +55,7 @@ class TokenAuthFailed(APIError):
     status_code = 401
 
     def __init__(self, detail: str, code: str, messages: Optional[list] = None):
-        body = {"detail": detail, "code": code}
+        body: dict[str, Any] = {"detail": detail, "code": code}
         if messages is not None:
             body["messages"] = messages
         super().__init__(body, headers={"WWW-Authenticate": WWW_AUTHENTICATE})

@@ -35,6 +35,8 @@ class CountCache:
         filters); by default the statement's structure and parameters (costlier to compute)."""
         if key is None:
             cache_key = stmt._generate_cache_key()     # SQLAlchemy's own statement-cache key
+            if cache_key is None:
+                raise ValueError("statement has no SQLAlchemy cache key: pass `key` explicitly")
             key = cache_key.key, tuple(repr(p.effective_value) for p in cache_key.bindparams)
         versions = dict((await session.execute(self._versions_sql)).all())
         cached = self._entries.get(key)

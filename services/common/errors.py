@@ -4,7 +4,7 @@ shadow comparison) see no difference. Messages are DRF's own default messages.""
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -68,7 +68,7 @@ class NotFound(APIError):
 class MethodNotAllowed(APIError):
     status_code = 405
 
-    def __init__(self, method: str, allowed: list[str] = ()):
+    def __init__(self, method: str, allowed: Sequence[str] = ()):
         super().__init__(f'Method "{method}" not allowed.', headers={"Allow": ", ".join(allowed)} if allowed else None)
 
 
@@ -112,7 +112,8 @@ async def _unhandled(request: Request, exc: Exception):
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(APIError, _api_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    # Starlette types handlers as taking any Exception; each of these only receives its own class.
+    app.add_exception_handler(APIError, _api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _request_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unhandled)

@@ -216,6 +216,8 @@ class DecimalField(Field):
     def _precision(self, value: Decimal) -> None:
         # rest_framework.fields.DecimalField.validate_precision
         sign, digittuple, exponent = value.as_tuple()
+        if not isinstance(exponent, int):      # 'n', 'N', 'F': NaN/Infinity, rejected before this
+            raise Invalid("A valid number is required.")
         if exponent >= 0:
             total_digits, whole_digits, decimals = len(digittuple) + exponent, len(digittuple) + exponent, 0
         elif len(digittuple) > abs(exponent):
@@ -287,8 +289,14 @@ async def validate(data: Any, fields: Sequence[Field], partial: bool = False,
             value = fld.run(data.get(fld.name, _EMPTY), partial)
             if isinstance(fld, PrimaryKeyField) and value is not None:
                 pk, raw = value
-                if not (-(2**63) <= pk < 2**63) or not await fld.exists(pk):
-                    raise Invalid(f'Invalid pk "{raw}" - object does not exist.')
+                missing = Invalid(f'Invalid pk "{raw}" - object does not exist.')
+                if not (-(2**63) <= pk < 2**63):
+                    raise missing
+                exists = fld.exists
+                if exists is None:
+                    raise TypeError(f"PrimaryKeyField {fld.name!r} has no exists() check")
+                if not await exists(pk):
+                    raise missing
                 value = pk
             if fld.name in hooks:
                 value = await hooks[fld.name](value)
