@@ -42,8 +42,9 @@ class MirroredTable:
 
     @property
     def target(self) -> str:
-        """The service's table name."""
-        return self.table.name
+        """The service's table name. A plain str: Table.name is SQLAlchemy's quoted_name, a str
+        subclass that orjson refuses as a dict key (the handover's answer keys sequences by it)."""
+        return str(self.table.name)
 
     @property
     def column_names(self) -> tuple[str, ...]:
