@@ -3,7 +3,10 @@ each also needs the internal token, X-Internal-Token, or an admin JWT):
 
 - GET  /internal/sync-status: how far the replica has caught up (last source LSN, per-partition
   progress; `?caught_up=true` also asks whether every partition of the domain's tables has applied
-  the monolith's changes up to now), the outbox (pending, parked with reasons) and the write owner;
+  the monolith's changes up to now), the outbox (pending, parked with reasons) and the write owner.
+  "Up to now" can only be confirmed by the next applied CDC heartbeat (every 5 s), so the check
+  waits up to `wait` seconds (default 10; 0: one look) for the target; `target_lsn` (e.g. the
+  `target_lsn_int` of an earlier answer) polls against a fixed target instead of a new one;
 - GET  /internal/write-ownership: who accepts the domain's writes;
 - POST /internal/write-ownership {"owner": "service"|"monolith", "who": "..."}: the handover
   (ownership.py); 409 with the reason when it cannot happen now, nothing changed."""
@@ -11,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from typing import Callable
+from typing import Callable, Optional
 
 import psycopg
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import text
 
 from cdc.lsn import int_to_lsn
@@ -27,6 +30,7 @@ from services.common.errors import ValidationError
 from services.common.responses import JSONResponse
 
 PARKED_SHOWN = 20
+CAUGHT_UP_WAIT = 10.0       # seconds: two CDC heartbeat intervals
 
 
 def internal_caller(settings: Callable, authenticator: Callable):
@@ -47,7 +51,8 @@ def internal_router(domain: Domain, settings: Callable, session_dependency, auth
     state, outbox, owner = (domain.sync_table(r) for r in ("sync_state", "outbox", "write_owner"))
 
     @router.get("/sync-status")
-    async def sync_status(caught_up: bool = False, session=Depends(session_dependency)):
+    async def sync_status(caught_up: bool = False, wait: float = Query(CAUGHT_UP_WAIT, ge=0, le=60),
+                          target_lsn: Optional[int] = Query(None, ge=0), session=Depends(session_dependency)):
         sources = {}
         for source, lsn, ts, updated in (await session.execute(text(
                 f"SELECT source, last_lsn, last_source_ts, updated_at FROM {state}"))).all():
@@ -77,14 +82,11 @@ def internal_router(domain: Domain, settings: Callable, session_dependency, auth
                        for i, t, r, op, n, at, nxt, why in parked_rows],
         }
         if caught_up:
-            from services.common.carve.catch_up import behind, monolith_lsn
+            from services.common.carve.catch_up import wait_caught_up
 
-            def check() -> dict:
-                target = monolith_lsn(settings())
-                lagging = behind(domain, settings(), target)
-                return {"target_lsn": int_to_lsn(target), "target_lsn_int": target, "behind": lagging}
-
-            report = await asyncio.to_thread(check)
+            # A new target each look would never be reached: the heartbeat that confirms it
+            # is written after it. So one target, waited for.
+            report = await asyncio.to_thread(wait_caught_up, domain, settings(), wait, target_lsn)
             body.update(caught_up=not report["behind"], catch_up=report)
         return body
 
