@@ -195,11 +195,12 @@ def test_deletes_through_the_service_have_django_s_effects_in_the_monolith(catal
     assert_tables_equal(CATALOG, source_url, catalog_url)
 
 
-def test_refused_entry_is_parked_and_entries_of_other_rows_go_on(catalog_service, source_url, catalog_url, admin):
+def test_refused_entries_are_parked_and_entries_of_other_rows_go_on(catalog_service, source_url, catalog_url, admin):
     tag = uuid.uuid4().hex[:6]
     with psycopg.connect(source_url, autocommit=True) as conn:
         artist = conn.execute("SELECT id FROM catalog_artist ORDER BY id LIMIT 1").fetchone()[0]
-        refused, other = (insert_track(conn, artist, None, f"{name} {tag}") for name in ("Refused", "Other"))
+        refused, triggered, other = (insert_track(conn, artist, None, f"{name} {tag}")
+                                     for name in ("Refused", "Triggered", "Other"))
     catalog_service.wait_caught_up(DEADLINE)
 
     def patch(track_id: int, title: str) -> None:
@@ -211,30 +212,41 @@ def test_refused_entry_is_parked_and_entries_of_other_rows_go_on(catalog_service
 
     with service_owns(catalog_service):
         with psycopg.connect(source_url, autocommit=True) as conn:
-            # Stands for anything the monolith's database refuses for this one row.
+            # Stand for what the monolith's database may refuse for one row: a constraint, and a
+            # trigger's exception.
             conn.execute(f"ALTER TABLE catalog_track ADD CONSTRAINT carve_safety_refusal "
                          f"CHECK (title <> '{REFUSED_TITLE}') NOT VALID")
+            conn.execute(f"CREATE FUNCTION carve_safety_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                         f"IF NEW.id = {triggered} AND NEW.title LIKE 'Refused%' THEN "
+                         f"RAISE EXCEPTION 'carve_safety_trigger refuses %', NEW.id; END IF; RETURN NEW; END $$")
+            conn.execute("CREATE TRIGGER carve_safety_trigger BEFORE INSERT OR UPDATE ON catalog_track "
+                         "FOR EACH ROW EXECUTE FUNCTION carve_safety_trigger()")
         try:
             patch(refused, REFUSED_TITLE)
+            patch(triggered, f"Refused by a trigger {tag}")
             patch(refused, f"Refused {tag}, then accepted")     # same row: waits behind the parked entry
             patch(other, f"Other {tag}, applied")               # another row: goes on
             wait_until(lambda: title(other) == f"Other {tag}, applied", DEADLINE, 0.2, "the other row replayed")
 
-            status = wait_until(lambda: (s := catalog_service.sync_status())["outbox_parked"] and s,
-                                DEADLINE, 0.2, "a parked entry")
-            assert status["outbox_parked"] == 1 and status["outbox_pending"] == 2, status
-            [parked] = status["parked"]
-            assert (parked["table"], parked["row_id"], parked["op"]) == ("catalog_track", refused, "upsert")
-            assert "carve_safety_refusal" in parked["reason"], parked
-            assert title(refused) == f"Refused {tag}"
+            status = wait_until(lambda: (s := catalog_service.sync_status())["outbox_parked"] == 2 and s,
+                                DEADLINE, 0.2, "two parked entries")
+            assert status["outbox_pending"] == 3, status
+            parked = {p["row_id"]: p for p in status["parked"]}
+            assert {(p["table"], p["op"]) for p in parked.values()} == {("catalog_track", "upsert")}
+            assert "carve_safety_refusal" in parked[refused]["reason"], parked
+            assert "carve_safety_trigger" in parked[triggered]["reason"], parked
+            assert (title(refused), title(triggered)) == (f"Refused {tag}", f"Triggered {tag}")
         finally:
             with psycopg.connect(source_url, autocommit=True) as conn:
                 conn.execute("ALTER TABLE catalog_track DROP CONSTRAINT IF EXISTS carve_safety_refusal")
+                conn.execute("DROP TRIGGER IF EXISTS carve_safety_trigger ON catalog_track")
+                conn.execute("DROP FUNCTION IF EXISTS carve_safety_trigger()")
         result = catalog_service.kit_cli("retry-parked")
-        assert result.returncode == 0 and "1 parked entries due now" in result.stdout, result.stdout + result.stderr
+        assert result.returncode == 0 and "2 parked entries due now" in result.stdout, result.stdout + result.stderr
         catalog_service.wait_outbox_empty(DEADLINE)
-        # Both entries of the row applied, in their order.
+        # Every entry applied, those of one row in their order.
         assert title(refused) == f"Refused {tag}, then accepted"
+        assert title(triggered) == f"Refused by a trigger {tag}"
         assert catalog_service.sync_status()["outbox_parked"] == 0
     catalog_service.wait_caught_up(DEADLINE)
     assert_tables_equal(CATALOG, source_url, catalog_url)

@@ -10,7 +10,7 @@ to legacy loses nothing.
 - an upsert never overwrites a newer monolith change: where the table has updated_at only a row
   whose updated_at is not newer is overwritten; otherwise only a row still equal to what the
   service had before its write (compare-and-set on the entry's `before` image);
-- an entry the monolith refuses (a protected row, a constraint) is parked with its reason and
+- an entry the monolith refuses (a protected row, a constraint, a trigger) is parked with its reason and
   tried again later with a growing pause; it holds back only later entries of the same row, the
   rest go on. Parked entries show in sync status and in `carve_outbox_parked_entries`;
 - an entry that changed nothing in the monolith produces no CDC event, so it is marked echoed;
@@ -123,7 +123,12 @@ class ReverseSync:
                                     "INSERT INTO {} (xid, outbox_id, table_name, row_id) VALUES (%s, %s, %s, %s) "
                                     "ON CONFLICT DO NOTHING").format(sql.Identifier(self.echo)),
                                     [(xid, entry_id, t, i) for t, i in dict.fromkeys(mine)])
-                except (MonolithRefused, psycopg.errors.IntegrityError, psycopg.errors.DataError) as refusal:
+                except (MonolithRefused, psycopg.DatabaseError) as refusal:
+                    # Anything the monolith refuses for this entry parks it (a constraint, a trigger's
+                    # exception, a value out of range); a lost connection, a deadlock or a timeout
+                    # (OperationalError) says nothing about the entry: the batch is tried again.
+                    if isinstance(refusal, psycopg.OperationalError):
+                        raise
                     held.add((target, row_id))
                     self._park(service, entry_id, attempts, f"{type(refusal).__name__}: {refusal}")
                     continue
