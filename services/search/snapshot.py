@@ -4,7 +4,9 @@ This is the one place the search service reads the monolith's database, and only
 (like Debezium's own initial snapshot, which reads the same tables): day to day it learns
 everything from the topics. The snapshot runs in one REPEATABLE READ transaction and every row is
 written with the WAL position of that snapshot as its LSN, so the LSN guard orders it correctly
-against the live stream: newer events win, older ones are ignored. Rows the replica still has but
+against the live stream: newer events win, older ones are ignored. The snapshot starts while no
+writer of these tables is in flight (the carve kit's consistent_snapshot: a transaction still open
+at that moment would stream changes with LSNs below the snapshot's that the snapshot cannot see). Rows the replica still has but
 the snapshot does not (deleted while no one was listening) become tombstones.
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from cdc.lsn import lsn_to_int
+from services.common.carve.snapshot import consistent_snapshot
 from services.search.apply_change import RowChange, SearchIndexer
 from services.search.progress import progress_bar
 from services.search.replica import Replica
@@ -28,9 +30,8 @@ def load_snapshot(replica: Replica, source_url: Optional[str] = None, progress: 
     url = source_url or os.environ.get("MONOLITH_DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/vobemusic")
     indexer = SearchIndexer(replica, backend=None)
     total = 0
-    with psycopg.connect(url) as conn, progress_bar(progress) as bar:
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        snapshot_lsn = lsn_to_int(conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0])
+    with psycopg.connect(url) as conn, psycopg.connect(url, autocommit=True) as fence, progress_bar(progress) as bar:
+        snapshot_lsn = consistent_snapshot(conn, fence, [s.table for s in SOURCES])
         counts = {s.table: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(s.table))).fetchone()[0]
                   for s in SOURCES}
         for source in SOURCES:

@@ -26,8 +26,9 @@ from services.common.database import one_row, async_url, plain_url
 LOCK_TIMEOUT = "5s"
 
 
-def _consistent_snapshot(src: psycopg.Connection, fence: psycopg.Connection, tables: list[str]) -> int:
-    """Start `src`'s REPEATABLE READ snapshot while no writer of `tables` is in flight; returns its LSN."""
+def consistent_snapshot(src: psycopg.Connection, fence: psycopg.Connection, tables: list[str]) -> int:
+    """Start `src`'s REPEATABLE READ snapshot while no writer of `tables` is in flight; returns its
+    LSN (see the module docstring). `fence` is a second, autocommit connection to the same database."""
     fence.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
     with fence.transaction():
         fence.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
@@ -42,7 +43,7 @@ def copy_snapshot(domain: Domain, source_url: str, target_url: str) -> dict[str,
     sources = [t.source for t in domain.tables]
     with psycopg.connect(plain_url(source_url)) as src, psycopg.connect(plain_url(source_url), autocommit=True) as fence, \
             psycopg.connect(plain_url(target_url)) as dst:
-        lsn = _consistent_snapshot(src, fence, sources)
+        lsn = consistent_snapshot(src, fence, sources)
         targets = [t.target for t in domain.tables]
         dst.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, targets))))
         dst.execute("DELETE FROM cdc_row_position WHERE target_table = ANY(%s)", (targets,))
