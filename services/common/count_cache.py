@@ -27,7 +27,8 @@ class CountCache:
         self._entries: OrderedDict[Hashable, tuple[tuple[str, ...], tuple, int]] = OrderedDict()
 
     def _tables_of(self, stmt: Select) -> tuple[str, ...]:
-        found = find_tables(stmt, include_joins=True, include_aliases=True)
+        # Joins are walked into (their tables are found too), not named: a Join has no name.
+        found = find_tables(stmt, include_aliases=True)
         return tuple(sorted({getattr(t, "element", t).name for t in found}))
 
     async def count(self, session, stmt: Select, key: Hashable = None) -> int:

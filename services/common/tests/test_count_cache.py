@@ -65,8 +65,6 @@ async def test_keys_separate_parameters_and_explicit_keys(session):
     assert await cache.count(session, count_of(), key="k") == 10              # the key is what identifies it
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason="CountCache._tables_of: find_tables(include_joins=True) "
-                   "returns the Join itself, which has no .name: counting a joined statement raises AttributeError")
 async def test_joined_tables_are_all_watched(session):
     cache = CountCache("cc_version")
     stmt = select(func.count()).select_from(item.join(tag, tag.c.item_id == item.c.id))
