@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import gc
 import logging
+import random
 import time
 from typing import Optional
 
 from proxy.admin.api import build_admin_app
+from proxy.corpus.recording import CorpusRecorder
 from proxy.metrics import ProxyMetrics
 from proxy.routing.audit_log import AuditLog
 from proxy.routing.canary import on_new_side, sticky_key
@@ -47,6 +49,9 @@ class ProxyApp:
         self.guard = RequestGuard(self.settings.max_header_bytes, self.settings.allowed_host_list)
         self.loop_monitor = LoopMonitor(self.metrics)
         self.started_at = time.time()
+        self.corpus = CorpusRecorder(self.settings.corpus_path, self.settings.corpus_secret,
+                                     self.settings.corpus_max_file_bytes, self.settings.corpus_max_files,
+                                     self.settings.corpus_flush_seconds)
         access_wanted = self.settings.access_log and logging.getLogger("proxy.access").isEnabledFor(logging.INFO)
         self.access_log = AccessLog() if access_wanted else None
         self.admin = build_admin_app(self)  # last: it reads the parts built above
@@ -106,7 +111,9 @@ class ProxyApp:
             serve = self.upstreams[spec.target]
             fallback = legacy if mode is Mode.NEW and spec.fallback and method in SAFE_METHODS else None
 
-        if (mirror or fallback is not None) and not body.replayable:
+        sample = spec.corpus.sample  # regression corpus (proxy/corpus/): one float test when off
+        record = sample > 0.0 and random.random() < sample
+        if (mirror or fallback is not None or record) and not body.replayable:
             try:
                 buffered = await body.buffer(self.settings.replay_body_bytes)
             except BodyTooLarge:
@@ -129,6 +136,10 @@ class ProxyApp:
                                     request_id, scope["client"][0] if scope.get("client") else None)
         if mirror:
             self._mirror(route, method, scope, headers, body, request_id, tee, answered_by, table, elapsed)
+        if record:
+            self.corpus.take(route.name, method, scope["path"], scope["query_string"], headers, body.buffered,
+                             status, answered_by, request_id,
+                             None if body.replayable else "larger than PROXY_REPLAY_BODY_BYTES")
 
     async def _exchange(self, route: Route, method, scope, headers, body, send, serve, fallback, tee):
         """Answer from `serve`, or from `fallback` when `serve` fails before answering; returns
@@ -215,6 +226,7 @@ class ProxyApp:
         if self.access_log is not None:
             self.access_log.flush()
         self.loop_monitor.stop()
+        self.corpus.close()
         await self.reloader.stop()
         await self.shadow.close()
         await self.upstreams.close()

@@ -9,6 +9,7 @@
     reload                      re-read the route table file now (same as SIGHUP)
     ownership NAME [OWNER]      who accepts a write route's writes (service | monolith); set it
     coverage [--json]           every monolith endpoint with the route that covers it, totals per mode
+    replay CORPUS --route R --candidate URL   replay a recorded regression corpus against legacy and URL
 
 Talks to the running proxy's admin API (PROXY_ADMIN_URL, PROXY_ADMIN_TOKEN). `set --offline`
 edits the file directly when no proxy is running; a running proxy would pick the edit up anyway.
@@ -228,6 +229,45 @@ def cmd_coverage(args) -> int:
     return 0
 
 
+def cmd_replay(args) -> int:
+    """Replay a regression corpus (proxy/corpus/) against legacy and a candidate under the route's
+    compare profile; exit 1 when anything mismatched or failed, 0 when all compared requests match."""
+    import asyncio
+
+    from proxy.compare import render_html
+    from proxy.corpus.replay import ReplayOptions, replay
+    from proxy.corpus.store import read_entries
+
+    table = load_route_table(args.file)
+    route = table.route(args.route)
+    if route is None:
+        print(f"error: no route {args.route!r} in {args.file}", file=sys.stderr)
+        return 2
+    legacy = args.legacy or table.upstreams[table.legacy].url
+    options = ReplayOptions(route=args.route, legacy=legacy, candidate=args.candidate, profile=route.profile,
+                            token=args.replay_token, allow_writes=args.allow_writes, timeout=args.timeout,
+                            concurrency=args.concurrency, noise=args.noise)
+    result = asyncio.run(replay(read_entries(args.corpus, args.route), options))
+    data = result.to_dict(top=args.top)
+    if args.html:
+        args.html.write_text(render_html(data), encoding="utf-8")
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        summary = result.summary()
+        print(f"replayed {summary['replayed']} of {summary['entries']} corpus entries of route {args.route} "
+              f"({summary['skipped_writes']} writes skipped; legacy {legacy}, candidate {args.candidate}); "
+              f"{summary['compared']} compared")
+        if summary["status_drift"]:
+            print(f"  legacy answered {summary['status_drift']} requests with another status than recorded, e.g. "
+                  + "; ".join(f"{d['method']} {d['target']} {d['recorded']} -> {d['now']}"
+                              for d in summary["status_drift_examples"][:3]))
+        print(render_text(data))
+    results = data["routes"].get(args.route, {}).get("results", {})
+    failed = sum(results.get(kind, 0) for kind in ("mismatch", "error", "timeout"))
+    return 1 if failed or not result.compared else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     settings = ProxySettings()
     parser = argparse.ArgumentParser(prog="python -m proxy.cli", description=__doc__,
@@ -287,6 +327,28 @@ def build_parser() -> argparse.ArgumentParser:
     covered.add_argument("--settings", help="Django settings module (default: DJANGO_SETTINGS_MODULE, "
                                             "else vobemusic.settings.dev)")
     covered.set_defaults(func=cmd_coverage)
+
+    replayer = commands.add_parser(
+        "replay", help=cmd_replay.__doc__, description=cmd_replay.__doc__ + (
+            "\n\nReads only by default. --allow-writes replays POST/PUT/PATCH/DELETE too: they really write, "
+            "on legacy AND the candidate, so point it only at throwaway copies (never the live stack)."),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    replayer.add_argument("corpus", type=Path, help="corpus directory (one folder per route) or one .jsonl file")
+    replayer.add_argument("--route", required=True, help="route whose entries and compare profile are used")
+    replayer.add_argument("--candidate", required=True, help="base URL of the new service, e.g. http://127.0.0.1:8101")
+    replayer.add_argument("--legacy", help="base URL of the monolith (default: the route table's legacy upstream)")
+    replayer.add_argument("--token", dest="replay_token", default=os.environ.get("PROXY_REPLAY_TOKEN"),
+                          help="bearer token swapped in for the corpus' token placeholders (PROXY_REPLAY_TOKEN); "
+                               "without it authenticated requests are replayed anonymously")
+    replayer.add_argument("--allow-writes", action="store_true",
+                          help="also replay writes: ONLY against throwaway copies of legacy and the candidate")
+    replayer.add_argument("--noise", action="store_true", help="ask legacy twice to tell noise apart")
+    replayer.add_argument("--concurrency", type=int, default=4)
+    replayer.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    replayer.add_argument("--top", type=int, default=10)
+    replayer.add_argument("--json", action="store_true", help="the report as JSON")
+    replayer.add_argument("--html", type=Path, help="also write the HTML report here")
+    replayer.set_defaults(func=cmd_replay)
 
     reload = commands.add_parser("reload", help=cmd_reload.__doc__)
     reload.set_defaults(func=cmd_reload)

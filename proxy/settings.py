@@ -9,6 +9,8 @@ from typing import Optional
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from proxy.corpus.scrub import DEV_SECRET as DEV_CORPUS_SECRET
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_ADMIN_TOKEN = "dev-proxy-admin-token-change-me"
 
@@ -49,6 +51,13 @@ class ProxySettings(BaseSettings):
     compare_workers: int = 0  # extra processes for DeepDiff under the shadow worker; 0 = in the worker's loop
     noise_min_hits: int = 1  # legacy-vs-legacy differences needed before a field counts as noise
 
+    # Regression corpus (proxy/corpus/): routes opt in with `corpus: {sample: ...}` in the route table.
+    corpus_dir: Path | None = None  # default: <data_dir>/corpus, one folder per route
+    corpus_secret: str = DEV_CORPUS_SECRET  # HMAC key of the scrubbing placeholders
+    corpus_max_file_bytes: int = Field(8 * 1024 * 1024, ge=4096)  # a file is rotated before it passes this
+    corpus_max_files: int = Field(4, ge=1)  # files kept per route (the oldest are deleted)
+    corpus_flush_seconds: float = Field(1.0, gt=0)  # samples are written in batches this often
+
     health_interval: float = 5.0  # seconds between upstream health probes
     watch: bool = True  # hot-reload the route table file on change
     access_log: bool = True
@@ -61,6 +70,10 @@ class ProxySettings(BaseSettings):
     @property
     def shadow_log_path(self) -> Path:
         return self.shadow_log or self.data_dir / "shadow-records.jsonl"
+
+    @property
+    def corpus_path(self) -> Path:
+        return self.corpus_dir or self.data_dir / "corpus"
 
     @property
     def shadow_data_socket(self) -> Path:

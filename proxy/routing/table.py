@@ -80,6 +80,11 @@ class ShadowSpec(_Strict):
     timeout: float = Field(10.0, gt=0)
 
 
+class CorpusSpec(_Strict):
+    sample: float = Field(0.0, ge=0, le=1, description="share of this route's requests recorded into the "
+                                                        "regression corpus (scrubbed; proxy/corpus/)")
+
+
 class CanarySettings(_Strict):
     cookies: list[str] = Field(default_factory=lambda: ["vobe_cid", "sessionid"],
                                description="cookies identifying anonymous clients, in order of preference")
@@ -94,6 +99,7 @@ class RouteSpec(_Strict):
     target: Optional[str] = None
     compare: str = "default"
     shadow: ShadowSpec = Field(default_factory=ShadowSpec)
+    corpus: CorpusSpec = Field(default_factory=CorpusSpec)
     fallback: bool = Field(True, description="new/canary: safe methods go to legacy when the target fails")
     max_body_bytes: Optional[int] = Field(None, ge=0)
     write_owner: Optional[str] = Field(None, description="the domain whose writes this route carries: one writer "
