@@ -28,7 +28,8 @@ DEV_SECRET = "dev-corpus-scrub-secret-change-me"
 SECRET_KEYS = re.compile(r"pass(word|wd)?|secret|token|refresh|access|api[_-]?key|otp|pin|credential|session",
                          re.IGNORECASE)
 JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+")
+# Local part without '/', '=', '&' and '?' (legal, but they bound emails inside paths and queries).
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%'*+^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+")
 TOKEN_PLACEHOLDER = re.compile(r"<token:[0-9a-f]{16}>")
 PLACEHOLDER_EMAIL_DOMAIN = "example.invalid"
 
