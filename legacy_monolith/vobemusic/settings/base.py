@@ -39,6 +39,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: reads the WAL position after every other layer's work (CDC-aware shadowing).
+    "vobemusic.wal_position.WalPositionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and the browsable API's static files from gunicorn itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -49,6 +51,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# X-Vobe-Wal-Lsn on responses: "asked" (when the proxy sends X-Vobe-Want-Wal-Lsn: 1), "always", "off".
+WAL_LSN_HEADER = env("VOBE_WAL_LSN_HEADER", "asked")
 
 ROOT_URLCONF = "vobemusic.urls"
 WSGI_APPLICATION = "vobemusic.wsgi.application"
