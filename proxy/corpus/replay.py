@@ -9,8 +9,10 @@ and the request is replayed anonymously (the record says so).
 
 CDC: a candidate fed by CDC may not have applied what legacy's answer reflects yet. Before calling
 the candidate, `ReplayOptions.wait_for_candidate(legacy_snapshot, candidate_url)` is awaited when
-set: the hook for the shadow worker's CDC-aware wait (the same function, once it exists). Without
-it the candidate is asked right after legacy, which is exact on a quiet copy (CI)."""
+set (legacy is then asked for `X-Vobe-Wal-Lsn`); it returns None to go on, or a reason, recorded
+as `skipped: lagging: ...`. This is the hook for the shadow worker's CDC-aware wait (the same
+function, once it is in proxy/shadow/); until then the CLI sets none and the candidate is asked
+right after legacy, which is exact against quiet copies (CI: no writes during the replay)."""
 from __future__ import annotations
 
 import asyncio
@@ -28,6 +30,9 @@ from proxy.corpus.scrub import TOKEN_PLACEHOLDER
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 REPLAY_HEADER = ("X-Vobe-Replay", "1")
+# Asks the monolith for the WAL position its answer reflects (X-Vobe-Wal-Lsn), sent to legacy only
+# when a CDC wait is set: what the wait compares the candidate's applied position with.
+WANT_WAL_LSN = ("X-Vobe-Want-Wal-Lsn", "1")
 
 WaitHook = Callable[[ResponseSnapshot, str], Awaitable[Optional[str]]]  # returns None, or why it gave up
 
@@ -126,7 +131,8 @@ async def _replay_one(session: aiohttp.ClientSession, entry: dict, options: Repl
         return record | {"result": "skipped", "error": f"body not recorded: {entry.get('body_omitted')}"}
     headers = [*headers, REPLAY_HEADER]
     result.replayed += 1
-    legacy = await _fetch(session, options.legacy, method, target, headers, body)
+    legacy_headers = [*headers, WANT_WAL_LSN] if options.wait_for_candidate is not None else headers
+    legacy = await _fetch(session, options.legacy, method, target, legacy_headers, body)
     if isinstance(legacy, str):
         return record | {"result": "error", "error": f"legacy: {legacy}"}
     if entry.get("status") and legacy[0].status != entry["status"] and entry.get("answered_by") in (None, "legacy"):
