@@ -68,12 +68,21 @@ class Flip:
     ownership: Optional[dict] = None  # the service's answer to the handover
 
 
+# The services' default for the local stack (services/common/settings.py, which production refuses).
+DEV_INTERNAL_TOKEN = "dev-only-internal-api-token-change-me-32b"
+
+
+def internal_api_token() -> str:
+    """The secret the services' /internal/* endpoints expect (X-Internal-Token)."""
+    return os.environ.get("INTERNAL_API_TOKEN", DEV_INTERNAL_TOKEN)
+
+
 class OwnershipClient:
     """The service side of the contract: GET/POST {upstream}/internal/write-ownership with the
     internal token (INTERNAL_API_TOKEN)."""
 
     def __init__(self, token: Optional[str] = None, timeout: float = OWNERSHIP_TIMEOUT):
-        self.token = os.environ.get("INTERNAL_API_TOKEN", "") if token is None else token
+        self.token = internal_api_token() if token is None else token
         self.timeout = timeout
 
     def show(self, upstream_url: str) -> dict:

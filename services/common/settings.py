@@ -8,6 +8,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The monolith's defaults (legacy_monolith/vobemusic/settings/base.py); they must stay equal.
 DEV_JWT_SIGNING_KEY = "dev-only-jwt-signing-key-change-me-please-32b"
 DEV_ALLOWED_HOSTS = "localhost,127.0.0.1,[::1],testserver"
+# The internal API's shared secret for the local stack; the proxy's CLI has the same default
+# (proxy/routing/handover.py), so a flip on the demo stack can hand write ownership over.
+DEV_INTERNAL_TOKEN = "dev-only-internal-api-token-change-me-32b"
 
 
 class ServiceSettings(BaseSettings):
@@ -35,9 +38,9 @@ class ServiceSettings(BaseSettings):
     page_size: int = 20
     max_page_size: int = 100
 
-    # Shared secret for /internal/* endpoints (sync status); empty means those endpoints only accept
-    # admin JWTs.
-    internal_token: str = Field("", validation_alias=AliasChoices("INTERNAL_API_TOKEN", "internal_token"))
+    # Shared secret for /internal/* endpoints (sync status, write ownership), sent by the proxy as
+    # X-Internal-Token; empty means those endpoints only accept admin JWTs.
+    internal_token: str = Field(DEV_INTERNAL_TOKEN, validation_alias=AliasChoices("INTERNAL_API_TOKEN", "internal_token"))
 
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
 
