@@ -22,7 +22,8 @@ from proxy.serving.access_log import AccessLog
 from proxy.serving.forwarding import BodyTooLarge, Forwarder, RequestBody, ResponseTee, UpstreamFailure
 from proxy.serving.http_errors import MESSAGES, send_error
 from proxy.serving.loop_monitor import LoopMonitor
-from proxy.serving.request_headers import RequestGuard, RequestRejected, client_address, upstream_headers
+from proxy.serving.request_headers import (WANT_WAL_LSN, RequestGuard, RequestRejected, client_address,
+                                           upstream_headers)
 from proxy.settings import ProxySettings
 from proxy.shadow.exchange import MirroredRequest
 from proxy.shadow.link import ShadowLink
@@ -100,6 +101,8 @@ class ProxyApp:
         mode = spec.mode
         if mode is Mode.SHADOW:
             mirror = route.shadows(method) and self.shadow.admit(route)
+            if mirror:  # the WAL position legacy's answer reflects, for the shadow worker's CDC wait
+                headers = [*headers, WANT_WAL_LSN]
         elif mode is Mode.CANARY:
             kind, key = sticky_key(scope["headers"], client_address(scope, trust), tuple(table.document.canary.cookies))
             on_new = on_new_side(f"{kind}:{key}", spec.percent, spec.target)

@@ -52,6 +52,23 @@ class BreakerSpec(_Strict):
     failure_statuses: list[int] = Field(default_factory=lambda: [502, 503, 504])
 
 
+class CdcSpec(_Strict):
+    """The upstream is fed by CDC from the monolith's database: shadow comparisons wait for it
+    (proxy/shadow/cdc_wait.py, docs/proxy.md "CDC-aware shadowing")."""
+
+    status_path: str = Field("/internal/sync-status", description="GET answering {position: {lsn_int, tables}}")
+    wait: float = Field(2.0, ge=0, le=60, description="seconds a mirror waits for the upstream to apply "
+                                                      "legacy's WAL position; then `lagging`")
+    poll_interval: float = Field(0.1, gt=0, le=10, description="seconds between polls while mirrors wait")
+
+    @field_validator("status_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"cdc.status_path must start with '/', got {value!r}")
+        return value
+
+
 class UpstreamSpec(_Strict):
     url: str
     health_path: str = "/healthz"
@@ -60,6 +77,7 @@ class UpstreamSpec(_Strict):
     max_connections: int = Field(256, ge=1)
     retries: int = Field(1, ge=0, le=3, description="retries where safe (idempotent, nothing received)")
     breaker: Optional[BreakerSpec] = Field(default_factory=BreakerSpec)
+    cdc: Optional[CdcSpec] = Field(None, description="CDC-fed from the monolith: shadow mirrors wait for it")
 
     @field_validator("url")
     @classmethod
@@ -78,6 +96,19 @@ class ShadowSpec(_Strict):
     noise_sample: float = Field(0.1, ge=0, le=1, description="share of mirrored safe requests also sent to legacy twice")
     unsafe_methods: bool = Field(False, description="also mirror POST/PUT/PATCH/DELETE (the target really writes)")
     timeout: float = Field(10.0, gt=0)
+    cdc_wait: Optional[float] = Field(None, ge=0, le=60, description="overrides the target's cdc.wait; 0: compare "
+                                                                      "without waiting")
+    cdc_tables: Optional[list[str]] = Field(None, min_length=1, description="monolith tables this route reads "
+                                                                             "(the target's position for them); "
+                                                                             "absent: all the target's tables")
+
+    @field_validator("cdc_tables")
+    @classmethod
+    def _tables(cls, value):
+        for table in value or ():
+            if not re.match(r"^[a-z_][a-z0-9_]*$", table):
+                raise ValueError(f"cdc_tables: {table!r} is not a table name (lower-case, digits, '_')")
+        return value
 
 
 class CorpusSpec(_Strict):
@@ -178,6 +209,10 @@ class RouteTableDocument(_Strict):
                 raise ValueError(f"route {route.name!r}: target {route.target!r} is not defined under upstreams")
             if route.mode != Mode.LEGACY and route.target == self.legacy:
                 raise ValueError(f"route {route.name!r}: mode {route.mode.value} needs a target other than legacy")
+            cdc_keys = route.shadow.cdc_wait is not None or route.shadow.cdc_tables is not None
+            if cdc_keys and (not route.target or self.upstreams[route.target].cdc is None):
+                raise ValueError(f"route {route.name!r}: shadow.cdc_wait / shadow.cdc_tables need a target "
+                                 f"upstream with `cdc`")
         try:
             profiles = load_profiles(self.compare_profiles)
         except (ValueError, ValidationError) as exc:

@@ -12,7 +12,7 @@ import asyncio
 from typing import AsyncIterator, Optional
 
 from proxy.metrics import ProxyMetrics
-from proxy.serving.request_headers import response_headers
+from proxy.serving.request_headers import WAL_LSN_HEADER, response_headers
 from proxy.upstream.breaker_call import FailureStatus, call_through_breaker
 from proxy.upstream.client import UpstreamFailure
 from proxy.upstream.pool import Upstream
@@ -133,6 +133,14 @@ class ResponseTee:
         return b"".join(self.chunks)
 
 
+def wal_lsn_header(raw_headers) -> list[tuple[bytes, bytes]]:
+    """Legacy's X-Vobe-Wal-Lsn header, if it sent one, as a one-element list."""
+    for name, value in raw_headers:
+        if len(name) == len(WAL_LSN_HEADER) and name.lower() == WAL_LSN_HEADER:
+            return [(WAL_LSN_HEADER, value)]
+    return []
+
+
 def target_of(scope: dict) -> bytes:
     """The request target sent upstream: the client's raw path and query, byte for byte."""
     query = scope["query_string"]
@@ -217,7 +225,8 @@ class Forwarder:
             # not have one) would make uvicorn expect that many bytes and fail the response.
             headers = [header for header in headers if header[0] != b"content-length"]
         if tee is not None:
-            tee.status, tee.headers = response.status, headers
+            # The shadow worker also needs the WAL position the client was not shown.
+            tee.status, tee.headers = response.status, headers + wal_lsn_header(response.raw_headers)
         try:
             await send({"type": "http.response.start", "status": response.status, "headers": headers})
             length = response.content_length

@@ -100,12 +100,22 @@ def upstream_headers(scope: dict, host: bytes, trust_forwarded: bool) -> tuple[l
     return out, request_id
 
 
+# CDC-aware shadowing (docs/proxy.md): the proxy asks legacy for the WAL position its answer
+# reflects on requests it mirrors; the answer carries it in WAL_LSN_HEADER, never shown to clients.
+WANT_WAL_LSN = (b"x-vobe-want-wal-lsn", b"1")
+WAL_LSN_HEADER = b"x-vobe-wal-lsn"
+_PRIVATE_RESPONSE = frozenset({WAL_LSN_HEADER})
+
+
 def response_headers(raw_headers) -> list[tuple[bytes, bytes]]:
-    """The upstream's response headers minus hop-by-hop ones, names lower-cased for ASGI."""
+    """The upstream's response headers minus hop-by-hop ones and the proxy's private ones
+    (X-Vobe-Wal-Lsn), names lower-cased for ASGI."""
     connection_tokens = None
     out = []
     for name, value in raw_headers:
         lower = name.lower()
+        if lower in _PRIVATE_RESPONSE:
+            continue
         if lower in HOP_BY_HOP:
             if lower == b"connection":
                 connection_tokens = {t.strip().lower() for t in value.split(b",")}

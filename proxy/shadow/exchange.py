@@ -14,6 +14,7 @@ from proxy.compare import ResponseSnapshot
 from proxy.routing.canary import jwt_subject
 from proxy.routing.table import SAFE_METHODS, Route
 from proxy.serving.forwarding import Forwarder
+from proxy.shadow.cdc_wait import CdcWaits, int_to_lsn, legacy_lsn, route_position
 from proxy.shadow.comparison_pool import ComparisonPool
 from proxy.shadow.recorder import ShadowRecorder
 from proxy.upstream.client import TooLarge, UpstreamFailure
@@ -69,17 +70,28 @@ class MirroredRequest:
 
 class ShadowRunner:
     def __init__(self, forwarder: Forwarder, comparisons: ComparisonPool, recorder: ShadowRecorder,
-                 max_body_bytes: int):
+                 max_body_bytes: int, cdc_waits: Optional[CdcWaits] = None):
         self.forwarder = forwarder
         self.comparisons = comparisons
         self.recorder = recorder
         self.max_body_bytes = max_body_bytes
+        self.cdc_waits = cdc_waits if cdc_waits is not None else CdcWaits()
 
     def skip(self, route: str, target: Optional[str], request_context: dict, reason: str) -> None:
         self.recorder.record(base_record(route, target, request_context) | {"result": "skipped", "error": reason})
 
     async def run(self, request: MirroredRequest, route: Route, candidate: Upstream, legacy: Upstream) -> None:
         timeout = route.spec.shadow.timeout
+        cdc = await self._wait_for_cdc(request, route, candidate)
+        if cdc is not None and not cdc.pop("reached"):
+            record = base_record(route.name, route.spec.target, request.context())
+            record.update(result="lagging", cdc=cdc,
+                          legacy={"status": request.legacy_status, "ms": round(request.legacy_ms, 3),
+                                  "bytes": len(request.legacy_body)},
+                          error=f"candidate at {cdc['candidate_lsn']} had not applied legacy's "
+                                f"{cdc['legacy_lsn']} after {cdc['waited_ms']:.0f} ms")
+            self.recorder.record(record)
+            return
         headers = [*request.headers, SHADOW_HEADER]
         noise_sampled = (request.method in SAFE_METHODS
                          and random.random() < route.spec.shadow.noise_sample)
@@ -94,6 +106,8 @@ class ShadowRunner:
         record = base_record(route.name, route.spec.target, context)
         record["legacy"] = {"status": request.legacy_status, "ms": round(request.legacy_ms, 3),
                             "bytes": len(request.legacy_body)}
+        if cdc is not None:
+            record["cdc"] = cdc
         if isinstance(candidate_result, UpstreamFailure):
             record.update(result="timeout" if candidate_result.kind == "timeout" else "error",
                           error=f"{candidate_result.kind}: {candidate_result.detail}")
@@ -117,6 +131,29 @@ class ShadowRunner:
                 for difference in differences:
                     difference["noisy"] = difference["field"] in noisy
         self.recorder.record(record)
+
+    async def _wait_for_cdc(self, request: MirroredRequest, route: Route, candidate: Upstream) -> Optional[dict]:
+        """None when no wait applies (the candidate is not CDC-fed, the wait is 0, a write mirror);
+        else {"reached": bool, legacy_lsn, candidate_lsn, waited_ms} (proxy/shadow/cdc_wait.py)."""
+        spec = candidate.spec.cdc
+        if spec is None or request.method not in SAFE_METHODS:
+            return None
+        shadow = route.spec.shadow
+        wait = shadow.cdc_wait if shadow.cdc_wait is not None else spec.wait
+        if wait <= 0:
+            return None
+        target = legacy_lsn(request.legacy_headers)
+        if target is None:  # legacy did not say (an old monolith, a failed read): compare, and say so
+            return {"reached": True, "legacy_lsn": None, "candidate_lsn": None, "waited_ms": 0.0}
+        tables = tuple(shadow.cdc_tables) if shadow.cdc_tables else None
+        watch = self.cdc_waits.watch(candidate)
+        started = time.perf_counter()
+        reached = await watch.wait(target, tables, wait)
+        applied = route_position(watch.position, tables)
+        return {"reached": reached, "legacy_lsn": int_to_lsn(target),
+                "candidate_lsn": int_to_lsn(applied) if applied is not None else None,
+                "waited_ms": round((time.perf_counter() - started) * 1000, 3),
+                **({"poll_error": watch.last_error} if not reached and watch.last_error else {})}
 
     async def _fetch(self, upstream: Upstream, request: MirroredRequest, headers: list, timeout: float):
         """(snapshot, ms), an UpstreamFailure, or "too_large"; through the upstream's client and the

@@ -190,7 +190,8 @@ class ShadowWorker:
             return self.recorder.records(kwargs.get("route"), kwargs.get("result"), kwargs.get("limit", 50))
         if op == "status":
             return {"pid": os.getpid(), "serving_processes": len(self.readers), "queued": self.queue.qsize(),
-                    "inflight": self.inflight, "table": self.table.sha256 if self.table else None}
+                    "inflight": self.inflight, "table": self.table.sha256 if self.table else None,
+                    "cdc": self.runner.cdc_waits.status()}
         raise ValueError(f"unknown question {op!r}")
 
 
