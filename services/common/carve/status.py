@@ -6,7 +6,9 @@ each also needs the internal token, X-Internal-Token, or an admin JWT):
   the monolith's changes up to now), the outbox (pending, parked with reasons) and the write owner.
   "Up to now" can only be confirmed by the next applied CDC heartbeat (every 5 s), so the check
   waits up to `wait` seconds (default 10; 0: one look) for the target; `target_lsn` (e.g. the
-  `target_lsn_int` of an earlier answer) polls against a fixed target instead of a new one;
+  `target_lsn_int` of an earlier answer) polls against a fixed target instead of a new one; `position=true` adds `position`, the
+  monolith WAL position below which every change to each of the domain's tables is applied
+  (position.py: what CDC-aware shadowing and the parity suite wait on);
 - GET  /internal/write-ownership: who accepts the domain's writes;
 - POST /internal/write-ownership {"owner": "service"|"monolith", "who": "..."}: the handover
   (ownership.py); 409 with the reason when it cannot happen now, nothing changed."""
@@ -52,7 +54,8 @@ def internal_router(domain: Domain, settings: Callable, session_dependency, auth
 
     @router.get("/sync-status")
     async def sync_status(caught_up: bool = False, wait: float = Query(CAUGHT_UP_WAIT, ge=0, le=60),
-                          target_lsn: Optional[int] = Query(None, ge=0), session=Depends(session_dependency)):
+                          target_lsn: Optional[int] = Query(None, ge=0), position: bool = False,
+                          session=Depends(session_dependency)):
         sources = {}
         for source, lsn, ts, updated in (await session.execute(text(
                 f"SELECT source, last_lsn, last_source_ts, updated_at FROM {state}"))).all():
@@ -81,6 +84,10 @@ def internal_router(domain: Domain, settings: Callable, session_dependency, auth
                         "parked_at": at.isoformat(), "next_attempt_at": nxt.isoformat() if nxt else None, "reason": why}
                        for i, t, r, op, n, at, nxt, why in parked_rows],
         }
+        if position:
+            from services.common.carve.position import applied_position
+
+            body["position"] = await asyncio.to_thread(applied_position, domain, settings())
         if caught_up:
             from services.common.carve.catch_up import wait_caught_up
 
