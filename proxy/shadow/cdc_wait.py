@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Optional
@@ -155,7 +154,9 @@ def parse_position(status: int, body: bytes) -> dict:
 
 
 def internal_token() -> str:
-    return os.environ.get("INTERNAL_API_TOKEN", "")
+    from proxy.routing.handover import internal_api_token  # INTERNAL_API_TOKEN, else the stack's default
+
+    return internal_api_token()
 
 
 class CdcWaits:
@@ -193,3 +194,63 @@ class _UpstreamPosition:
         finally:
             response.release()
         return parse_position(response.status, body)
+
+
+def snapshot_lsn(snapshot) -> Optional[int]:
+    """The WAL position in a ResponseSnapshot's headers (lower-cased str pairs)."""
+    value = snapshot.header("x-vobe-wal-lsn")
+    if value is None:
+        return None
+    try:
+        return lsn_to_int(value)
+    except ValueError:
+        return None
+
+
+async def _fetch_url(url: str, token: str) -> dict:
+    import aiohttp
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        async with session.get(url, headers={"X-Internal-Token": token, "Accept": "application/json"}) as response:
+            return parse_position(response.status, await response.read())
+
+
+class CandidateWait:
+    """The same wait outside the shadow worker, by URL: `proxy.cli replay`'s hook
+    (ReplayOptions.wait_for_candidate) and the parity suite. One PositionWatch per candidate URL.
+
+        wait = CandidateWait(wait=2.0)
+        reason = await wait(legacy_snapshot, "http://127.0.0.1:8101")   # None: compare now
+    """
+
+    def __init__(self, wait: float = 2.0, tables: Optional[tuple[str, ...]] = None, poll_interval: float = 0.1,
+                 status_path: str = "/internal/sync-status", token: Optional[str] = None):
+        self.wait, self.tables, self.poll_interval = wait, tables, poll_interval
+        self.status_path = status_path
+        self.token = internal_token() if token is None else token
+        self.watches: dict[str, PositionWatch] = {}
+
+    def watch(self, candidate_url: str) -> PositionWatch:
+        watch = self.watches.get(candidate_url)
+        if watch is None:
+            url = candidate_url.rstrip("/") + self.status_path + "?position=true"
+
+            async def source() -> dict:
+                return await _fetch_url(url, self.token)
+            watch = self.watches[candidate_url] = PositionWatch(source, self.poll_interval)
+        return watch
+
+    async def until(self, target: Optional[int], candidate_url: str) -> Optional[str]:
+        """None once the candidate covers `target` (or there is no target); else why not."""
+        if target is None:
+            return None
+        watch = self.watch(candidate_url)
+        if await watch.wait(target, self.tables, self.wait):
+            return None
+        applied = route_position(watch.position, self.tables)
+        return (f"candidate at {int_to_lsn(applied) if applied is not None else 'unknown'} had not applied "
+                f"legacy's {int_to_lsn(target)} after {self.wait:g} s"
+                + (f" ({watch.last_error})" if watch.last_error else ""))
+
+    async def __call__(self, legacy_snapshot, candidate_url: str) -> Optional[str]:
+        return await self.until(snapshot_lsn(legacy_snapshot), candidate_url)

@@ -216,3 +216,22 @@ def test_position_answers_are_parsed():
         parse_position(403, b"{}")
     with pytest.raises(ValueError, match="no position"):
         parse_position(200, b'{"domain": "catalog"}')
+
+
+def test_candidate_wait_by_url_for_replay_and_parity():
+    from proxy.compare import ResponseSnapshot
+    from proxy.shadow.cdc_wait import CandidateWait
+
+    wait = CandidateWait(wait=0.2, poll_interval=0.02, token="t")
+    positions = Positions(lsn_to_int("0/1000"))
+    wait.watch("http://candidate").source = positions
+    ahead = ResponseSnapshot(200, (("x-vobe-wal-lsn", "0/800"),), b"")
+    behind = ResponseSnapshot(200, (("x-vobe-wal-lsn", "0/2000"),), b"")
+    unstamped = ResponseSnapshot(200, (), b"")
+
+    async def scenario():
+        return [await wait(behind, "http://candidate"), await wait(ahead, "http://candidate"),
+                await wait(unstamped, "http://candidate")]
+    lagging, settled, unknown = run(scenario())
+    assert lagging.startswith("candidate at 0/1000 had not applied legacy's 0/2000")
+    assert settled is None and unknown is None
