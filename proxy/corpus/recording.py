@@ -34,7 +34,10 @@ class CorpusRecorder:
         self.writer = CorpusWriter(directory, max_file_bytes, max_files)
         self.flush_seconds = flush_seconds
         self._pending: list[tuple] = []
-        self._unwritten = 0  # taken, not yet written (pending + in the writer thread)
+        # Taken (event loop) minus finished (writer thread) = waiting: each counter has one writer
+        # thread, so neither loses an update.
+        self._taken = 0
+        self._finished = 0
         self.dropped = 0
         self.written = 0
         self._executor: Optional[ThreadPoolExecutor] = None
@@ -43,12 +46,12 @@ class CorpusRecorder:
     def take(self, route: str, method: str, path: str, query: bytes, headers: list, body: Optional[bytes],
              status: int, answered_by: str, request_id: str, body_omitted: Optional[str] = None) -> None:
         """Called on the event loop once the client has its answer; never blocks."""
-        if self._unwritten >= MAX_PENDING:
+        if self._taken - self._finished >= MAX_PENDING:
             self.dropped += 1
             return
         self._pending.append((route, method, path, query, headers, body, status, answered_by, request_id,
                               time.time(), body_omitted))
-        self._unwritten += 1
+        self._taken += 1
         if self._timer is None:
             try:
                 self._timer = asyncio.get_running_loop().call_later(self.flush_seconds, self.flush)
@@ -82,7 +85,7 @@ class CorpusRecorder:
         except Exception:  # disk full, unwritable folder: the corpus loses this batch, clients nothing
             log.exception("corpus batch not written", extra={"entries": len(batch)})
         finally:
-            self._unwritten -= len(batch)
+            self._finished += len(batch)
         if self.dropped:
             log.warning("corpus samples dropped (writer behind)", extra={"dropped": self.dropped})
             self.dropped = 0
