@@ -216,3 +216,24 @@ def test_proxy_records_scrubbed_samples_and_replay_finds_the_regression(start_pr
     out = subprocess.run([*cli, "--route", "catalog-read", "--candidate", legacy.url], cwd=ROOT,
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_replay_waits_through_the_cdc_hook_and_records_lagging(start_upstream):
+    echo = start_upstream("legacy")
+    scrubber = Scrubber()
+    entries = [build_entry(scrubber, "echo", "GET", f"/echo/{i}", b"", [(b"accept", b"application/json")], b"",
+                           200, "legacy", str(i), 0.0) for i in range(4)]
+    seen = []
+
+    async def wait(legacy_answer, candidate_url):
+        asked = dict(map(tuple, json.loads(legacy_answer.body)["headers"]))
+        seen.append((asked.get("x-vobe-want-wal-lsn"), asked.get("x-vobe-replay"), candidate_url))
+        return "position 0/16 not applied within 2 s" if len(seen) % 2 else None
+
+    profile = load_profiles({"echo": {"ignore": ["$.n", "$.at", "$.headers"]}})["echo"]
+    result = asyncio.run(replay(entries, ReplayOptions("echo", echo.url, echo.url, profile, concurrency=1,
+                                                       wait_for_candidate=wait)))
+    assert seen == [("1", "1", echo.url)] * 4
+    route = result.to_dict()["routes"]["echo"]
+    assert result.compared == 2 and route["results"]["match"] == 2 and route["results"]["skipped"] == 2
+    assert all(e["error"].startswith("lagging: ") for e in route["last_errors"])
