@@ -246,7 +246,8 @@ def cmd_replay(args) -> int:
     legacy = args.legacy or table.upstreams[table.legacy].url
     options = ReplayOptions(route=args.route, legacy=legacy, candidate=args.candidate, profile=route.profile,
                             token=args.replay_token, allow_writes=args.allow_writes, timeout=args.timeout,
-                            concurrency=args.concurrency, noise=args.noise)
+                            concurrency=args.concurrency, noise=args.noise,
+                            wait_for_candidate=_replay_cdc_wait(table, route, args.cdc_wait))
     result = asyncio.run(replay(read_entries(args.corpus, args.route), options))
     data = result.to_dict(top=args.top)
     if args.html:
@@ -266,6 +267,26 @@ def cmd_replay(args) -> int:
     results = data["routes"].get(args.route, {}).get("results", {})
     failed = sum(results.get(kind, 0) for kind in ("mismatch", "error", "timeout"))
     return 1 if failed or not result.compared else 0
+
+
+def _replay_cdc_wait(table, route, seconds: Optional[float]):
+    """The shadow worker's CDC-aware wait for a replay: as the route table sets it for the route's
+    target (its `cdc` block, the route's shadow.cdc_wait / cdc_tables), or `--cdc-wait SECONDS`;
+    None (no wait) for a target without `cdc` or with --cdc-wait 0."""
+    from proxy.shadow.cdc_wait import CandidateWait
+
+    upstream = table.upstreams.get(route.spec.target) if route.spec.target else None
+    cdc = upstream.cdc if upstream is not None else None
+    if seconds is None:
+        if cdc is None:
+            return None
+        seconds = route.spec.shadow.cdc_wait if route.spec.shadow.cdc_wait is not None else cdc.wait
+    if seconds <= 0:
+        return None
+    tables = tuple(route.spec.shadow.cdc_tables) if route.spec.shadow.cdc_tables else None
+    if cdc is None:
+        return CandidateWait(wait=seconds, tables=tables)
+    return CandidateWait(wait=seconds, tables=tables, poll_interval=cdc.poll_interval, status_path=cdc.status_path)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -343,6 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     replayer.add_argument("--allow-writes", action="store_true",
                           help="also replay writes: ONLY against throwaway copies of legacy and the candidate")
     replayer.add_argument("--noise", action="store_true", help="ask legacy twice to tell noise apart")
+    replayer.add_argument("--cdc-wait", type=float, metavar="SECONDS",
+                          help="wait up to this long for a CDC-fed candidate to apply legacy's WAL position "
+                               "(the shadow worker's wait; default: as the route table sets it for the target, "
+                               "0: never wait, e.g. against static snapshot copies)")
     replayer.add_argument("--concurrency", type=int, default=4)
     replayer.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     replayer.add_argument("--top", type=int, default=10)

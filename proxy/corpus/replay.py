@@ -10,9 +10,10 @@ and the request is replayed anonymously (the record says so).
 CDC: a candidate fed by CDC may not have applied what legacy's answer reflects yet. Before calling
 the candidate, `ReplayOptions.wait_for_candidate(legacy_snapshot, candidate_url)` is awaited when
 set (legacy is then asked for `X-Vobe-Wal-Lsn`); it returns None to go on, or a reason, recorded
-as `skipped: lagging: ...`. This is the hook for the shadow worker's CDC-aware wait (the same
-function, once it is in proxy/shadow/); until then the CLI sets none and the candidate is asked
-right after legacy, which is exact against quiet copies (CI: no writes during the replay)."""
+as `skipped: lagging: ...`. `proxy.cli replay` sets it to the shadow worker's wait,
+`proxy.shadow.cdc_wait.CandidateWait`, as the route table configures it for the route's target
+(`--cdc-wait 0`: none; the candidate is then asked right after legacy, which is exact against
+static copies, as in CI)."""
 from __future__ import annotations
 
 import asyncio

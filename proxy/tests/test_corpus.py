@@ -237,3 +237,22 @@ def test_replay_waits_through_the_cdc_hook_and_records_lagging(start_upstream):
     route = result.to_dict()["routes"]["echo"]
     assert result.compared == 2 and route["results"]["match"] == 2 and route["results"]["skipped"] == 2
     assert all(e["error"].startswith("lagging: ") for e in route["last_errors"])
+
+
+def test_cli_replay_uses_the_shadow_workers_cdc_wait_as_the_table_sets_it():
+    from proxy.cli import _replay_cdc_wait
+    from proxy.shadow.cdc_wait import CandidateWait
+
+    table = parse_route_table(
+        "version: 1\nupstreams:\n  legacy: {url: 'http://127.0.0.1:1'}\n"
+        "  catalog: {url: 'http://127.0.0.1:2', cdc: {wait: 3, poll_interval: 0.2}}\n"
+        "  plain: {url: 'http://127.0.0.1:3'}\n"
+        "routes:\n  - {name: fed, path: ^/a, mode: shadow, target: catalog, shadow: {cdc_tables: [catalog_track]}}\n"
+        "  - {name: tuned, path: ^/b, mode: shadow, target: catalog, shadow: {cdc_wait: 0.5}}\n"
+        "  - {name: static, path: ^/c, mode: shadow, target: plain}\n")
+    fed = _replay_cdc_wait(table, table.route("fed"), None)
+    assert isinstance(fed, CandidateWait) and (fed.wait, fed.tables, fed.poll_interval) == (3, ("catalog_track",), 0.2)
+    assert _replay_cdc_wait(table, table.route("tuned"), None).wait == 0.5
+    assert _replay_cdc_wait(table, table.route("fed"), 0) is None  # --cdc-wait 0
+    assert _replay_cdc_wait(table, table.route("static"), None) is None
+    assert _replay_cdc_wait(table, table.route("static"), 1.5).wait == 1.5
