@@ -5,7 +5,9 @@ Parity as the proxy's `search` compare profile defines it (docs/search.md): for 
 every legacy hit is a search hit, and a hit both return is the same JSON."""
 from __future__ import annotations
 
+import re
 from datetime import date
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.db import connection
@@ -77,6 +79,88 @@ def test_every_legacy_hit_is_a_search_hit_with_the_same_json(search_client, kind
             assert hit["id"] in new_hits, f"{kind} {q!r}: legacy hit {hit} missing"
             assert new_hits[hit["id"]] == hit, f"{kind} {q!r}: hit {hit['id']} renders differently"
     assert compared >= 2  # the queries do hit something of every kind
+
+
+# The fields a hit of each kind must contain the query's words in (the legacy ILIKE's fields).
+HIT_FIELDS = {"tracks": ("title", "artist"), "artists": ("name",), "albums": ("title",), "posts": ("title", "body")}
+PAGE_SIZE = 2    # small pages, so most queries span several: parity is over whole result sets
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def has_whole_words(hit: dict, kind: str, q: str) -> bool:
+    """Does the hit contain every word of `q` as a whole word (any case) in its kind's fields?"""
+    text = " ".join(s for field in HIT_FIELDS[kind] for s in _strings(hit.get(field)))
+    return all(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) for word in q.split())
+
+
+def every_page(get, kind: str, q: str) -> tuple[list[dict], int, int]:
+    """(every hit over every page, the first page's count, pages) following `next` to the end."""
+    first = get(f"/api/v1/search/{kind}/?{urlencode({'q': q, 'page_size': PAGE_SIZE})}")
+    hits, count, pages, page = list(first["results"]), first["count"], 1, first
+    while page.get("next"):
+        parts = urlsplit(page["next"])
+        page = get(f"{parts.path}?{parts.query}")
+        hits += page["results"]
+        pages += 1
+        assert pages < 100, f"{kind} {q!r}: endless pages"
+    return hits, count, pages
+
+
+@pytest.mark.parametrize("kind", ["tracks", "artists", "albums", "posts"])
+def test_whole_result_sets_every_page_of_both_sides(search_client, kind):
+    """Per query, every page of both sides: each legacy hit holding the query's words as whole
+    words is found by the search service (with the same JSON), each side's `count` is the size of
+    the result set its pages add up to, no hit appears twice, and a first page is empty only when
+    the count says so."""
+    legacy_api = APIClient()
+
+    def legacy_get(url):
+        answer = legacy_api.get(url)
+        assert answer.status_code == 200, (url, answer.content)
+        return answer.json()
+
+    def new_get(url):
+        answer = search_client.get(url)
+        assert answer.status_code == 200, (url, answer.content)
+        return answer.json()
+
+    required_total, multi_page = 0, 0
+    for q in QUERIES:
+        legacy_hits, legacy_count, legacy_pages = every_page(legacy_get, kind, q)
+        new_hits, new_count, _ = every_page(new_get, kind, q)
+        for side, hits, count in (("legacy", legacy_hits, legacy_count), ("search", new_hits, new_count)):
+            ids = [hit["id"] for hit in hits]
+            assert len(ids) == len(set(ids)), f"{side} {kind} {q!r}: a hit on two pages"
+            assert count == len(ids), f"{side} {kind} {q!r}: count {count}, pages hold {len(ids)}"
+        found = {hit["id"]: hit for hit in new_hits}
+        required = [hit for hit in legacy_hits if has_whole_words(hit, kind, q)]
+        required_total += len(required)
+        multi_page += legacy_pages > 1
+        missing = [hit for hit in required if hit["id"] not in found]
+        assert not missing, f"{kind} {q!r}: legacy whole-word hits the search service lacks: {missing}"
+        for hit in required:
+            assert found[hit["id"]] == hit, f"{kind} {q!r}: hit {hit['id']} renders differently"
+    assert required_total >= 1         # the queries do require something of every kind
+    if kind == "tracks":
+        assert multi_page >= 3         # and the track queries do span pages
+
+
+def test_the_whole_word_rule_itself():
+    track = {"title": "All Is Full of Love", "artist": {"name": "Björk"}}
+    assert has_whole_words(track, "tracks", "love")
+    assert has_whole_words(track, "tracks", "björk LOVE")
+    assert not has_whole_words({"title": "Lovers", "artist": {"name": "X"}}, "tracks", "love")
+    assert not has_whole_words({"title": "Glove", "artist": {"name": "X"}}, "tracks", "love")
+    assert has_whole_words({"title": "Ça va", "artist": None}, "tracks", "Ça va")
 
 
 def test_errors_match_the_monolith(search_client):
