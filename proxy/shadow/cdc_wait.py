@@ -4,8 +4,9 @@ candidate has applied the monolith's changes up to the WAL position legacy's ans
 Legacy's answer carries that position (`X-Vobe-Wal-Lsn`, the monolith's WalPositionMiddleware:
 `pg_current_wal_lsn()` read after the view's work; the proxy asked for it with
 `X-Vobe-Want-Wal-Lsn: 1` and strips it before the client sees the answer). The candidate publishes
-its applied position in `GET {cdc.status_path}?position=true` (the carve kit's
-/internal/sync-status, X-Internal-Token from INTERNAL_API_TOKEN):
+its applied position in `GET {cdc.status_path}?position=true&position_target=L` (the carve kit's
+/internal/sync-status, X-Internal-Token from INTERNAL_API_TOKEN; `position_target`, the highest
+position a mirror waits for, lets a quiet candidate nudge the CDC heartbeat):
 
     {"position": {"lsn_int": 23456, "lsn": "0/5BA0", "tables": {"catalog_track": 23456, ...}}}
 
@@ -32,8 +33,9 @@ import orjson
 
 log = logging.getLogger("proxy.shadow.cdc")
 
-# (upstream name) -> the candidate's position document: {"lsn_int": int, "tables": {table: int}}
-PositionSource = Callable[[], Awaitable[dict]]
+# (the highest position a mirror waits for) -> the candidate's position document:
+# {"lsn_int": int, "tables": {table: int}}
+PositionSource = Callable[[int], Awaitable[dict]]
 
 
 _PG_LSN = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
@@ -126,7 +128,7 @@ class PositionWatch:
         while self._waiters:
             started = time.monotonic()
             try:
-                position = await self.source()
+                position = await self.source(max(w.target for w in self._waiters))
             except Exception as exc:  # keep waiting: the mirrors' own deadlines decide
                 self.last_error = f"{type(exc).__name__}: {exc}"[:300]
             else:
@@ -183,10 +185,11 @@ class _UpstreamPosition:
     def __init__(self, upstream, token: bytes):
         self.upstream = upstream
         self.token = token
-        self.target = (upstream.spec.cdc.status_path + "?position=true").encode("latin-1")
+        self.target = upstream.spec.cdc.status_path + "?position=true&position_target="
 
-    async def fetch(self) -> dict:
-        response = await self.upstream.client.open("GET", self.target, [(b"X-Internal-Token", self.token),
+    async def fetch(self, target: int) -> dict:
+        path = (self.target + str(target)).encode("latin-1")
+        response = await self.upstream.client.open("GET", path, [(b"X-Internal-Token", self.token),
                                                                          (b"Accept", b"application/json")],
                                                    None, 5.0)
         try:
@@ -233,10 +236,10 @@ class CandidateWait:
     def watch(self, candidate_url: str) -> PositionWatch:
         watch = self.watches.get(candidate_url)
         if watch is None:
-            url = candidate_url.rstrip("/") + self.status_path + "?position=true"
+            url = candidate_url.rstrip("/") + self.status_path + "?position=true&position_target="
 
-            async def source() -> dict:
-                return await _fetch_url(url, self.token)
+            async def source(target: int) -> dict:
+                return await _fetch_url(url + str(target), self.token)
             watch = self.watches[candidate_url] = PositionWatch(source, self.poll_interval)
         return watch
 

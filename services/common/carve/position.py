@@ -25,22 +25,39 @@ Why the stamp L (pg_current_wal_lsn() after the monolith's request) is settled b
 the monolith's answer can reflect committed before L was read, so its commit record is below L <= P,
 so it committed before the event at P, so (above) it is applied. The cost of the rule: one query
 of cdc_consumer_progress and a peek at the partitions below F (a short-lived Kafka consumer, no
-group), so callers poll it only while they wait. Its limit: on a quiet monolith F is the last
-heartbeat's LSN, below any stamp read after it, so a wait settles at the next heartbeat
-(`heartbeat.interval.ms`, 5 s in cdc/connectors/monolith-postgres.json)."""
+group), so callers poll it only while they wait.
+
+A quiet monolith. There F is the last heartbeat's LSN, below any stamp read after it, and a wait
+would settle only at Debezium's next heartbeat (`heartbeat.interval.ms`, 5 s): longer than the
+shadow's 2 s. So a caller that names the position it waits for (`target`) and finds the replica
+below it gets a nudge: the same upsert as Debezium's heartbeat.action.query on the monolith's
+cdc.heartbeat (at most one per NUDGE_INTERVAL per process). Its event commits after the target
+was read, so once applied F passes the target, and drained partitions with it: the next poll a
+few hundred ms later settles the wait. A nudge that fails (no UPDATE right on cdc.heartbeat) is
+logged once and the wait falls back to Debezium's own heartbeat."""
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import Any, Optional
+
+import psycopg
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from cdc.lsn import int_to_lsn
 from services.common.carve.declaration import Domain
-from services.common.database import async_url
+from services.common.database import async_url, plain_url
 
+log = logging.getLogger("services.carve.position")
 PEEK_TIMEOUT = 2.0
+NUDGE_INTERVAL = 0.25        # seconds between nudges of one process
+# cdc/connectors/monolith-postgres.json's heartbeat.action.query (cdc/sql: the cdc.heartbeat table)
+NUDGE_SQL = ("INSERT INTO cdc.heartbeat (id, beat_at) VALUES (1, now()) "
+             "ON CONFLICT (id) DO UPDATE SET beat_at = EXCLUDED.beat_at")
+_nudged = {"at": 0.0, "failed": False}
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -58,8 +75,35 @@ def table_of(topic: str) -> str:
     return topic.rsplit(".", 1)[-1]
 
 
+def nudge(settings: Any) -> bool:
+    """One heartbeat row written to the monolith, unless one was written in the last NUDGE_INTERVAL."""
+    with _lock:
+        now = time.monotonic()
+        if now - _nudged["at"] < NUDGE_INTERVAL:
+            return False
+        _nudged["at"] = now
+    try:
+        with psycopg.connect(plain_url(settings.monolith_database_url), autocommit=True, connect_timeout=2) as conn:
+            conn.execute(NUDGE_SQL)
+        return True
+    except psycopg.Error as exc:
+        if not _nudged["failed"]:
+            log.warning("cannot nudge the CDC heartbeat; waits settle at Debezium's own heartbeat",
+                        extra={"error": str(exc)[:300]})
+        _nudged["failed"] = True
+        return False
+
+
 def applied_position(domain: Domain, settings: Any, engine: Optional[Engine] = None,
-                     timeout: float = PEEK_TIMEOUT) -> dict:
+                     timeout: float = PEEK_TIMEOUT, target: Optional[int] = None) -> dict:
+    """The position document; with `target`, a replica found below it nudges the heartbeat."""
+    document = _position(domain, settings, engine, timeout)
+    if target is not None and document["lsn_int"] < target:
+        document["nudged"] = nudge(settings)
+    return document
+
+
+def _position(domain: Domain, settings: Any, engine: Optional[Engine], timeout: float) -> dict:
     from cdc.consumer import partitions_behind
     from cdc.consumer.catch_up import partition_progress
 

@@ -8,7 +8,8 @@ each also needs the internal token, X-Internal-Token, or an admin JWT):
   waits up to `wait` seconds (default 10; 0: one look) for the target; `target_lsn` (e.g. the
   `target_lsn_int` of an earlier answer) polls against a fixed target instead of a new one; `position=true` adds `position`, the
   monolith WAL position below which every change to each of the domain's tables is applied
-  (position.py: what CDC-aware shadowing and the parity suite wait on);
+  (position.py: what CDC-aware shadowing and the parity suite wait on; `position_target`, the
+  LSN the caller waits for, lets a quiet replica nudge the CDC heartbeat to get there sooner);
 - GET  /internal/write-ownership: who accepts the domain's writes;
 - POST /internal/write-ownership {"owner": "service"|"monolith", "who": "..."}: the handover
   (ownership.py); 409 with the reason when it cannot happen now, nothing changed."""
@@ -55,6 +56,7 @@ def internal_router(domain: Domain, settings: Callable, session_dependency, auth
     @router.get("/sync-status")
     async def sync_status(caught_up: bool = False, wait: float = Query(CAUGHT_UP_WAIT, ge=0, le=60),
                           target_lsn: Optional[int] = Query(None, ge=0), position: bool = False,
+                          position_target: Optional[int] = Query(None, ge=0),
                           session=Depends(session_dependency)):
         sources = {}
         for source, lsn, ts, updated in (await session.execute(text(
@@ -87,7 +89,8 @@ def internal_router(domain: Domain, settings: Callable, session_dependency, auth
         if position:
             from services.common.carve.position import applied_position
 
-            body["position"] = await asyncio.to_thread(applied_position, domain, settings())
+            body["position"] = await asyncio.to_thread(applied_position, domain, settings(), None,
+                                                       target=position_target)
         if caught_up:
             from services.common.carve.catch_up import wait_caught_up
 
