@@ -121,7 +121,8 @@ def partition_progress(bind: Engine | Connection, consumer_name: str,
 def partitions_behind(engine: Engine | Connection, consumer_name: str, topics: Iterable[str], target_lsn: int,
                       bootstrap_servers: str, *, heartbeat_topic: Optional[str] = None,
                       delivered_lsn: Optional[int] = None, epoch: Optional[str] = None,
-                      timeout: float = 5.0) -> list[PartitionLag]:
+                      timeout: float = 5.0,
+                      progress: Optional[Iterable[PartitionProgress]] = None) -> list[PartitionLag]:
     """Every partition of `topics` that has not applied all events with source LSN < target_lsn,
     and the precondition's entry if the source's changes before it are not delivered yet; an empty
     list means caught up. `epoch`: the relay epoch the consumer reads in; progress rows of another
@@ -132,8 +133,9 @@ def partitions_behind(engine: Engine | Connection, consumer_name: str, topics: I
     if heartbeat_topic is not None and heartbeat_topic in topics:
         raise ValueError(f"{heartbeat_topic} is the precondition, not one of the domain's topics")
     watched = topics + ([heartbeat_topic] if heartbeat_topic is not None and delivered_lsn is None else [])
-    applied = {(p.topic, p.partition): p for p in partition_progress(engine, consumer_name, watched)
-               if epoch is None or p.epoch == epoch}
+    # `progress`: a consumer without progress rows (the search index) passes what it applied itself.
+    rows = partition_progress(engine, consumer_name, watched) if progress is None else progress
+    applied = {(p.topic, p.partition): p for p in rows if epoch is None or p.epoch == epoch}
 
     behind: list[PartitionLag] = []
     if delivered_lsn is None:

@@ -3,10 +3,12 @@ loop running beside them in the same process (the loop is the index's only write
 from __future__ import annotations
 
 import asyncio
+import hmac
 from contextlib import asynccontextmanager
 from typing import Callable, Optional
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from services.common.app import create_app
 from services.search import views
@@ -57,6 +59,23 @@ def build_app(settings: Optional[SearchSettings] = None, backend: Optional[Searc
         settings, [views.router], public_prefixes=[views.PREFIX], url_bases=views.URL_BASES,
         readiness={"index": index_ready, "replica": replica_ready, "cdc": feed_ready}, lifespan=lifespan,
     )
+    @app.get("/internal/sync-status", include_in_schema=False)
+    async def sync_status(request: Request, position: bool = False):
+        """The CDC feed's status and, with `position=true`, its applied position (the carve kit's
+        rule: services/common/carve/position.py), what CDC-aware shadowing waits on
+        (proxy/shadow/cdc_wait.py). X-Internal-Token required."""
+        given = request.headers.get("x-internal-token") or ""
+        if not (settings.internal_token and hmac.compare_digest(settings.internal_token, given)):
+            return JSONResponse({"detail": "Authentication credentials were not provided."}, status_code=401)
+        feed = state["feed"]
+        body: dict = {"domain": "search", "consumer": feed.status() if feed is not None and hasattr(feed, "status")
+                      else None}
+        if position:
+            if feed is None or not hasattr(feed, "position"):
+                return JSONResponse({"detail": "no CDC feed in this process"}, status_code=503)
+            body["position"] = await asyncio.to_thread(feed.position, settings)
+        return body
+
     app.state.settings = settings
     app.state.search_backend = backend
     app.state.indexer = indexer

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Iterable, Optional, Sequence
+from datetime import datetime, timezone
+from typing import Any, Iterable, Optional, Sequence
 
 from cdc.consumer import (ApplyResult, ChangeEvent, ConsumerRunner, DeadLetterSink, PoisonEvent, RowDecoder,
                           TableMapping, TopicMap, prepare)
@@ -58,6 +59,9 @@ class IndexApplier:
         self.update_index = update_index
         self.epoch: Optional[str] = None
         self.dead_letter: Optional[DeadLetterSink] = None
+        # (topic, partition) -> what was applied last there (this process; the search index keeps no
+        # progress rows): the applied position of /internal/sync-status (services/common/carve/position.py)
+        self.progress: dict[tuple[str, int], Any] = {}
         topics = topic_map(topic_prefix)
         self.decoders = {topics.topic(mapping): _row_decoder(source) for mapping, source in zip(topics.tables, SOURCES)}
 
@@ -71,7 +75,20 @@ class IndexApplier:
             # published by a rebuild is picked up promptly.
             self.indexer.follow_generation()
         self.indexer.apply(prepared.changes, update_index=self.update_index)
+        # Applied (replica and index written): every consumed event counts, as a progress row would.
+        for event in [*events, *(e for e, _ in result.poison), *skipped]:
+            self._record(event)
         return result
+
+    def _record(self, event: ChangeEvent) -> None:
+        from cdc.consumer.catch_up import PartitionProgress
+
+        slot = (event.topic, event.partition)
+        known = self.progress.get(slot)
+        if known is None or event.offset > known.offset:
+            lsn = event.lsn if event.lsn is not None else (known.lsn if known is not None else None)
+            self.progress[slot] = PartitionProgress(event.topic, event.partition, event.offset, lsn,
+                                                    datetime.now(timezone.utc), event.source_ts_ms, self.epoch)
 
     def resume_offsets(self) -> None:
         return None
@@ -105,6 +122,14 @@ class ChangeFeed:
 
     def status(self) -> dict:
         return self.runner.status.as_dict()
+
+    def position(self, settings: SearchSettings) -> dict:
+        """The applied position, by the carve kit's rule, over this process's applied progress."""
+        from services.common.carve.position import position_of
+
+        applier = self.runner.applier
+        progress = list(getattr(applier, "progress", {}).values())
+        return position_of(progress, topic_map(settings.topic_prefix).topics, settings.kafka_bootstrap_servers)
 
 
 def replay_topics(settings: SearchSettings, replica: Replica, progress: bool = True, idle_seconds: float = 10) -> int:

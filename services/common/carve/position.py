@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import psycopg
 
@@ -104,20 +104,29 @@ def applied_position(domain: Domain, settings: Any, engine: Optional[Engine] = N
 
 
 def _position(domain: Domain, settings: Any, engine: Optional[Engine], timeout: float) -> dict:
-    from cdc.consumer import partitions_behind
     from cdc.consumer.catch_up import partition_progress
 
     engine = engine or _engine(settings.database_url)
     prefix = settings.cdc_topic_prefix
     topics = domain.topics(prefix)
-    heartbeat = f"{prefix}.cdc.heartbeat"
-    progress = partition_progress(engine, settings.cdc_group, [*topics, heartbeat])
+    progress = partition_progress(engine, settings.cdc_group, [*topics, f"{prefix}.cdc.heartbeat"])
+    return position_of(progress, topics, settings.kafka_bootstrap_servers, timeout, engine)
+
+
+def position_of(progress: Iterable[Any], topics: list[str], bootstrap_servers: str,
+                timeout: float = PEEK_TIMEOUT, engine: Optional[Engine] = None) -> dict:
+    """The rule above over a consumer's applied progress (cdc.consumer.PartitionProgress per
+    partition, the heartbeat's included): from cdc_consumer_progress, or kept by a consumer that
+    has no progress rows (the search index)."""
+    from cdc.consumer import partitions_behind
+
+    progress = list(progress)
     frontier = max((p.lsn for p in progress if p.lsn is not None), default=None)
-    tables: dict[str, Optional[int]] = {table_of(topic): None for topic in topics}
+    tables = [table_of(topic) for topic in topics]
     if frontier is None:  # nothing applied yet: no position
         return position_document({t: 0 for t in tables}, None, [])
-    lags = partitions_behind(engine, settings.cdc_group, topics, frontier, settings.kafka_bootstrap_servers,
-                             delivered_lsn=frontier, timeout=timeout)
+    lags = partitions_behind(engine, "", topics, frontier, bootstrap_servers,  # type: ignore[arg-type]
+                             delivered_lsn=frontier, timeout=timeout, progress=progress)
     at: dict[str, int] = {t: frontier for t in tables}
     for lag in lags:
         if lag.partition < 0 and lag.reason == "no-topic":
