@@ -52,9 +52,14 @@ class FakeForwarder:
 
     def __init__(self):
         self.body = b'{"title": "old"}'
+        self.legacy_body = b'{"title": "new"}'      # legacy asked again answers this
         self.calls = 0
+        self.legacy_calls = 0
 
     async def fetch(self, upstream, method, scope, headers, body, timeout, limit):
+        if upstream.name == "legacy":
+            self.legacy_calls += 1
+            return 200, [(b"content-type", b"application/json"), (b"x-vobe-wal-lsn", b"0/9000")], self.legacy_body
         self.calls += 1
         return 200, [(b"content-type", b"application/json")], self.body
 
@@ -65,8 +70,9 @@ class Positions:
     def __init__(self, lsn: int, tables=None):
         self.lsn, self.tables, self.asked = lsn, tables or {}, 0
 
-    async def __call__(self) -> dict:
+    async def __call__(self, target: int) -> dict:
         self.asked += 1
+        self.target = target
         await asyncio.sleep(0.005)
         return {"lsn_int": self.lsn, "lsn": int_to_lsn(self.lsn), "tables": {"catalog_genre": self.lsn, **self.tables}}
 
@@ -137,6 +143,35 @@ def test_a_caught_up_candidate_differing_is_a_mismatch(setup):
     install(waits, candidate, Positions(lsn_to_int("0/3000")))
     run(runner.run(mirror("/api/v1/tracks/1/", "0/2000"), table.route("catalog-read"), candidate, legacy))
     assert recorder.records()[0]["result"] == "mismatch"
+
+
+def test_a_candidate_ahead_of_legacys_answer_is_settled_by_asking_legacy_again(setup):
+    """The wait bounds the candidate from below only: a row written after legacy answered may be in
+    the candidate's answer. Legacy asked again then answers as the candidate did: a match."""
+    table, runner, recorder, forwarder, waits, candidate, legacy = setup
+    install(waits, candidate, Positions(lsn_to_int("0/3000")))
+    forwarder.body = forwarder.legacy_body = b'{"title": "newer"}'
+    run(runner.run(mirror("/api/v1/tracks/1/", "0/2000"), table.route("catalog-read"), candidate, legacy))
+    record = recorder.records()[0]
+    assert record["result"] == "match", record
+    assert record["cdc"]["settled"].startswith("legacy answered again") and record["cdc"]["differences_first"]
+    assert forwarder.legacy_calls == 1
+
+
+def test_data_moving_under_both_is_lagging_not_mismatch(setup):
+    table, runner, recorder, forwarder, waits, candidate, legacy = setup
+    install(waits, candidate, Positions(lsn_to_int("0/3000")))
+    forwarder.body, forwarder.legacy_body = b'{"title": "newer"}', b'{"title": "newest"}'
+    run(runner.run(mirror("/api/v1/tracks/1/", "0/2000"), table.route("catalog-read"), candidate, legacy))
+    assert recorder.records()[0]["result"] == "lagging"
+
+
+def test_a_match_does_not_ask_legacy_again(setup):
+    table, runner, recorder, forwarder, waits, candidate, legacy = setup
+    install(waits, candidate, Positions(lsn_to_int("0/3000")))
+    forwarder.body = b'{"title": "new"}'
+    run(runner.run(mirror("/api/v1/tracks/1/", "0/2000"), table.route("catalog-read"), candidate, legacy))
+    assert recorder.records()[0]["result"] == "match" and forwarder.legacy_calls == 0
 
 
 def test_one_poll_serves_many_waiters_and_a_known_position_none(setup):
