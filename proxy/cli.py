@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-from proxy.compare import ShadowReport, render_text
+from proxy.compare import ShadowReport, render_text, route_figures
 from proxy.routing.audit_log import AuditLog, current_actor, describe_changes
 from proxy.routing.handover import (MONOLITH, OWNERSHIP_TIMEOUT, SERVICE, HandbackFailed, OwnershipClient,
                                     OwnershipError, flip_route, hand_back, ownership_route, set_ownership)
@@ -86,9 +86,8 @@ def cmd_routes(args) -> int:
         mode = route["mode"] + (f" {route['percent']:g}%" if route["percent"] is not None else "")
         shadow = route.get("shadow")
         shadow_text = ""
-        if shadow and shadow["compared"]:
-            shadow_text = (f"{shadow['compared']} compared, match {shadow['match_rate']:.1%}, "
-                           f"excl. noise {shadow['match_rate_excluding_noise']:.1%}")
+        if shadow and shadow["requests"]:
+            shadow_text = f"{shadow['requests']} mirrored: {route_figures(shadow)}"
         print(f"{route['name']:<16} {mode:<12} {route['target'] or '-':<9} {stats['requests']:>8} "
               f"{classes.get('2xx', 0):>7} {classes.get('4xx', 0):>6} {classes.get('5xx', 0):>6} "
               f"{_ms(stats['p50_ms']):>7} {_ms(stats['p99_ms']):>7}  {shadow_text}")
@@ -180,7 +179,7 @@ def cmd_validate(args) -> int:
 def cmd_report(args) -> int:
     """Shadow comparison report, from the live proxy or offline from a records file."""
     if args.records_file:
-        report = ShadowReport()
+        report = ShadowReport(noise_settings=_noise_settings(args.file))
         with open(args.records_file, encoding="utf-8") as handle:
             report.add_all(json.loads(line) for line in handle if line.strip())
         data = report.to_dict(args.route, top=args.top)
@@ -189,6 +188,15 @@ def cmd_report(args) -> int:
         data = _client(args).call("GET", "/_proxy/shadow/report" + query)
     print(json.dumps(data, indent=2) if args.json else render_text(data))
     return 0
+
+
+def _noise_settings(path) -> dict:
+    """Route -> its compare profile's noise settings, from the route table (defaults if unreadable)."""
+    try:
+        table = load_route_table(path)
+    except (RouteTableError, OSError):
+        return {}
+    return {route.name: route.profile.noise for route in table.routes}
 
 
 def cmd_records(args) -> int:

@@ -138,8 +138,11 @@ class ShadowMetrics:
         self.shadow_results = Counter("proxy_shadow_results", "Shadow comparisons by result",
                                       ["route", "result"], registry=registry)
         self.shadow_match_ratio = Gauge("proxy_shadow_match_ratio",
-                                        "Share of compared shadow requests that matched (noise counted as match)",
+                                        "Share of compared shadow requests that matched exactly (noise is not a match)",
                                         ["route"], registry=registry, multiprocess_mode="livemax")
+        self.shadow_mismatch_ratio = Gauge("proxy_shadow_mismatch_ratio",
+                                           "Share of compared shadow requests that mismatched (the go/no-go figure)",
+                                           ["route"], registry=registry, multiprocess_mode="livemax")
         self.shadow_inflight = Gauge("proxy_shadow_inflight", "Shadow exchanges in progress", registry=registry,
                                      multiprocess_mode="livesum")
         self.shadow_queued = Gauge("proxy_shadow_queued", "Mirrored requests waiting in the shadow worker",

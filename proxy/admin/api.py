@@ -220,6 +220,7 @@ async def _shadow(proxy: ServingState, op: str, **kwargs):
 def _shadow_summary(route_report: Optional[dict]) -> Optional[dict]:
     if not route_report:
         return None
-    return {"compared": route_report["compared"], "match_rate": route_report["match_rate"],
-            "match_rate_excluding_noise": route_report["match_rate_excluding_noise"],
-            "results": route_report["results"]}
+    return {"requests": route_report["requests"], "compared": route_report["compared"],
+            "mismatch_rate": route_report["mismatch_rate"], "noise_rate": route_report["noise_rate"],
+            "match_rate": route_report["match_rate"], "results": route_report["results"],
+            "rates": route_report["rates"]}

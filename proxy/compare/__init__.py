@@ -10,16 +10,18 @@ from proxy.compare.engine import (
     Comparison,
     Difference,
     ResponseSnapshot,
+    candidate_failed,
     compare_bodies,
     compare_documents,
     compare_responses,
 )
-from proxy.compare.noise import MATCH, MISMATCH, NOISE, NoiseModel
+from proxy.compare.noise import MATCH, MISMATCH, NOISE, NoiseModel, NoiseSettings
 from proxy.compare.profiles import CompareProfile, load_profiles, load_profiles_file
-from proxy.compare.report import ShadowReport, render_html, render_text
+from proxy.compare.report import ShadowReport, render_html, render_text, route_figures
 
 __all__ = [
-    "ABSENT", "Comparison", "Difference", "ResponseSnapshot", "compare_bodies", "compare_documents",
-    "compare_responses", "MATCH", "MISMATCH", "NOISE", "NoiseModel", "CompareProfile", "load_profiles",
-    "load_profiles_file", "ShadowReport", "render_html", "render_text",
+    "ABSENT", "Comparison", "Difference", "ResponseSnapshot", "candidate_failed", "compare_bodies",
+    "compare_documents", "compare_responses", "MATCH", "MISMATCH", "NOISE", "NoiseModel", "NoiseSettings",
+    "CompareProfile", "load_profiles", "load_profiles_file", "ShadowReport", "render_html", "render_text",
+    "route_figures",
 ]

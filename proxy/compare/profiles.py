@@ -13,6 +13,11 @@ from typing import Any, Mapping, Optional
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from proxy.compare.json_paths import PathSet, parse_pattern
+from proxy.compare.noise import NoiseSettings
+
+# Compared unless a profile removes them: what clients and caches act on. `set-cookie` compares the
+# NAMES of the cookies set (their values are tokens and timestamps), `vary` and `allow` as sets.
+DEFAULT_HEADERS = ("content-type", "location", "allow", "www-authenticate", "vary", "set-cookie")
 
 
 def _check_paths(paths):
@@ -23,7 +28,9 @@ def _check_paths(paths):
 
 class SupersetRule(BaseModel):
     """An array the candidate may extend: every legacy element (matched by `key`) must be present,
-    elements only the candidate has are not differences, order is not compared."""
+    elements only the candidate has are not differences when they match the query, order is not
+    compared. Whatever the page, a candidate array that is empty while legacy's is not, or whose
+    total is 0 while legacy's is not, is a difference."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,6 +41,17 @@ class SupersetRule(BaseModel):
                     "when it exceeds the array's length the legacy array is one page of a larger result, so "
                     "a legacy element the candidate lacks may be on another page and is not a difference",
     )
+    match_fields: list[str] = Field(
+        default_factory=list,
+        description="fields of an element (dotted: `artist.name`) a candidate-only element must match the query "
+                    "in: some query word is a word, or the prefix of a word, of one of them (case and accents "
+                    "ignored). Also: a legacy element the candidate lacks from a whole legacy result is only a "
+                    "difference when it holds every query word as a whole word in these fields",
+    )
+    query_param: str = Field("q", description="the request's query parameter holding the search text")
+    typo_tolerance: bool = Field(
+        False, description="a query word also matches a word one edit away (words of 4-7 characters) or two "
+                           "(8 and more), the search service's typo tolerance")
 
 
 class CompareProfile(BaseModel):
@@ -43,9 +61,18 @@ class CompareProfile(BaseModel):
     description: str = ""
     compare_status: bool = True
     headers: list[str] = Field(
-        default_factory=lambda: ["content-type"],
-        description="response headers that must be equal (case-insensitive names)",
+        default_factory=lambda: list(DEFAULT_HEADERS),
+        description="response headers that must be equal (case-insensitive names); `set-cookie` compares "
+                    "the names of the cookies set, `vary` and `allow` compare as sets of tokens",
     )
+    headers_ignore: list[str] = Field(
+        default_factory=list, description="headers removed from `headers` (e.g. inherited defaults)")
+    header_statuses: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="header -> legacy statuses on which it is compared (e.g. allow: [405]); headers not "
+                    "named are compared on every answer")
+    noise: NoiseSettings = Field(default_factory=NoiseSettings,
+                                 description="the noise model's thresholds, window and minimum sample")
     ignore: list[str] = Field(default_factory=list, description="JSON paths removed before comparing")
     array_keys: dict[str, str] = Field(
         default_factory=dict, description="JSON path of an array -> field identifying its elements"
@@ -81,10 +108,19 @@ class CompareProfile(BaseModel):
         _check_paths(value.keys())
         return {path: {"key": rule} if isinstance(rule, str) else rule for path, rule in value.items()}
 
-    @field_validator("headers")
+    @field_validator("headers", "headers_ignore")
     @classmethod
     def _lower_headers(cls, value: list[str]) -> list[str]:
         return [h.strip().lower() for h in value]
+
+    @field_validator("header_statuses")
+    @classmethod
+    def _lower_header_statuses(cls, value: dict) -> dict:
+        return {name.strip().lower(): statuses for name, statuses in value.items()}
+
+    @property
+    def compared_headers(self) -> list[str]:
+        return [h for h in dict.fromkeys(self.headers) if h not in self.headers_ignore]
 
     @model_validator(mode="after")
     def _tolerances_positive(self):

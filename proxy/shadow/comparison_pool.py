@@ -31,16 +31,17 @@ class ComparisonPool:
         return self._executor
 
     async def compare(self, legacy: ResponseSnapshot, candidate: ResponseSnapshot,
-                      profile: CompareProfile) -> Comparison:
+                      profile: CompareProfile, query: Optional[bytes] = None) -> Comparison:
+        """`query`: the request's query string (search profiles check hits against it)."""
         if self.workers <= 0 or legacy.body == candidate.body:
-            return compare_responses(legacy, candidate, profile)
+            return compare_responses(legacy, candidate, profile, query)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool(), compare_responses, legacy, candidate, profile)
+            return await loop.run_in_executor(self._pool(), compare_responses, legacy, candidate, profile, query)
         except BrokenProcessPool:
             log.error("comparison worker died; starting a new one")
             self._executor = None
-            return await loop.run_in_executor(self._pool(), compare_responses, legacy, candidate, profile)
+            return await loop.run_in_executor(self._pool(), compare_responses, legacy, candidate, profile, query)
 
     def close(self) -> None:
         if self._executor is not None:

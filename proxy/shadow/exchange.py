@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
-from proxy.compare import ResponseSnapshot
+from proxy.compare import ResponseSnapshot, candidate_failed
 from proxy.routing.canary import jwt_subject
 from proxy.routing.table import SAFE_METHODS, Route
 from proxy.serving.forwarding import Forwarder
@@ -116,21 +116,58 @@ class ShadowRunner:
         else:
             snapshot, ms = candidate_result
             record["candidate"] = {"status": snapshot.status, "ms": round(ms, 3), "bytes": len(snapshot.body)}
-            comparison = await self.comparisons.compare(legacy_snapshot, snapshot, route.profile)
+            comparison = await self.comparisons.compare(legacy_snapshot, snapshot, route.profile,
+                                                        request.query_string)
             record["differences"] = [d.to_dict() for d in comparison.differences]
+            if comparison.checks:
+                record["checks"] = list(comparison.checks)
+            if cdc is not None and cdc["legacy_lsn"] is not None and not comparison.matched:
+                settled = await self._legacy_again(request, legacy, legacy_snapshot, snapshot, route, timeout)
+                if settled == "match":       # the candidate is legacy's newer answer: the data moved
+                    cdc["settled"] = "legacy answered again as the candidate did"
+                    cdc["differences_first"] = record.pop("differences")
+                    record["differences"] = []
+                elif settled == "moved":     # both moved: nothing to compare the candidate with
+                    cdc["differences_first"] = record.pop("differences")
+                    record.update(result="lagging", error="the data changed between legacy's two answers and "
+                                                          "the candidate matches neither")
         if noise_sampled and isinstance(results[1], tuple):
             second, _ = results[1]
-            noise = await self.comparisons.compare(legacy_snapshot, second, route.profile)
+            noise = await self.comparisons.compare(legacy_snapshot, second, route.profile, request.query_string)
             self.recorder.record(base_record(route.name, route.spec.target, context) | {
                 "type": "noise", "differences": [d.to_dict() for d in noise.differences]})
         if "differences" in record:
             differences = record["differences"]
-            record["result"] = self.recorder.classify(route.name, [d["field"] for d in differences])
+            model = self.recorder.report.noise_model(route.name, route.profile.noise)
+            if candidate_failed(request.legacy_status, record["candidate"]["status"]):
+                # an errored mirror, counted apart (its differences are kept for triage)
+                record.update(result="error", error=f"candidate answered {record['candidate']['status']} "
+                                                    f"where legacy answered {request.legacy_status}")
+            else:
+                record["result"] = model.classify([d["field"] for d in differences])
             if differences:
-                noisy = self.recorder.report.noise_model(route.name).noisy_fields()
+                noisy = model.noisy_fields()
                 for difference in differences:
                     difference["noisy"] = difference["field"] in noisy
         self.recorder.record(record)
+
+    async def _legacy_again(self, request: MirroredRequest, legacy: Upstream, first: ResponseSnapshot,
+                            candidate: ResponseSnapshot, route: Route, timeout: float) -> Optional[str]:
+        """A candidate that had applied legacy's position differs: it may be AHEAD of legacy's answer
+        (the wait only bounds it from below; a row changed after legacy answered is in it). Legacy,
+        asked again after the candidate answered, reflects everything the candidate could have
+        applied. "match": the candidate equals that newer answer; "moved": legacy's two answers
+        differ and the candidate is neither; None: legacy answered the same again, the difference
+        stands (or legacy did not answer)."""
+        again = await self._fetch(legacy, request, request.headers, timeout)
+        if not isinstance(again, tuple):
+            return None
+        second, _ = again
+        if (await self.comparisons.compare(second, candidate, route.profile, request.query_string)).matched:
+            return "match"
+        if not (await self.comparisons.compare(first, second, route.profile, request.query_string)).matched:
+            return "moved"
+        return None
 
     async def _wait_for_cdc(self, request: MirroredRequest, route: Route, candidate: Upstream) -> Optional[dict]:
         """None when no wait applies (the candidate is not CDC-fed, the wait is 0, a write mirror);

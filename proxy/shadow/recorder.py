@@ -44,11 +44,12 @@ class ShadowRecorder:
             counter.inc()
             now = time.monotonic()
             if record["result"] in COMPARED and now - self._gauge_updated.get(route, 0.0) >= 1.0:
-                # Re-classifying past records costs more than a counter: at most once a second.
+                # A report summary costs more than a counter: at most once a second.
                 self._gauge_updated[route] = now
                 summary = self.report.to_dict(route, top=0)["routes"][route]
-                if summary["match_rate_excluding_noise"] is not None:
-                    self.metrics.shadow_match_ratio.labels(route).set(summary["match_rate_excluding_noise"])
+                if summary["match_rate"] is not None:
+                    self.metrics.shadow_match_ratio.labels(route).set(summary["match_rate"])
+                    self.metrics.shadow_mismatch_ratio.labels(route).set(summary["mismatch_rate"])
         self._file.append(orjson.dumps(record, default=str, option=orjson.OPT_APPEND_NEWLINE))
 
     def records(self, route: Optional[str] = None, result: Optional[str] = None, limit: int = 50) -> list[dict]:

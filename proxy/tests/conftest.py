@@ -150,6 +150,7 @@ compare_profiles:
   catalog:
     array_keys:
       $.results: id
+    noise: {{min_samples: 3}}
 """
 
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from proxy.compare import (ABSENT, NoiseModel, ResponseSnapshot, ShadowReport, compare_documents,
-                           compare_responses, load_profiles, load_profiles_file)
+from proxy.compare import (ABSENT, NoiseModel, NoiseSettings, ResponseSnapshot, ShadowReport, compare_documents,
+                           compare_responses, load_profiles, load_profiles_file, render_text)
 from proxy.compare.json_paths import PathSyntaxError, parse_pattern
 from proxy.settings import ROOT
 
@@ -72,9 +72,55 @@ def test_missing_and_extra_elements_by_key():
 def test_numeric_and_time_tolerances():
     p = profile(numeric_tolerance={"$..score": 0.01}, time_tolerance={"$..at": 2})
     left = {"score": 1.0, "price": "2.00", "at": "2024-01-01T00:00:00Z"}
-    assert compare_documents(left, {"score": 1.005, "price": "2.00", "at": "2024-01-01T00:00:01.5Z"}, p) == []
+    assert compare_documents(left, {"score": 1.005, "price": "2.00", "at": "2024-01-01T00:00:01Z"}, p) == []
     diffs = compare_documents(left, {"score": 1.1, "price": "2.00", "at": "2024-01-01T00:00:03Z"}, p)
     assert {d.path for d in diffs} == {"$.score", "$.at"}
+
+
+def test_a_tolerance_accepts_another_value_of_the_same_format_only():
+    p = profile(numeric_tolerance={"$..price": 0.05}, time_tolerance={"$..at": 1})
+    micro = {"at": "2026-12-03T10:00:00.123456Z", "price": "1.99"}
+    assert compare_documents(micro, {"at": "2026-12-03T10:00:01.000001Z", "price": "2.00"}, p) == []
+    for other in ({"at": "2026-12-03T10:00:00.123456+00:00"},   # Z written as an offset
+                  {"at": "2026-12-03T10:00:00Z"},               # microseconds dropped
+                  {"at": "2026-12-03T10:00:00.123Z"},           # milliseconds instead
+                  {"price": 1.99},                              # a decimal rendered as a number
+                  {"price": "1.990"}):                          # another count of decimals
+        diffs = compare_documents(micro, {**micro, **other}, p)
+        assert [d.path for d in diffs] == ["$." + next(iter(other))], other
+    assert [d.path for d in compare_documents({"at": "2026-12-03T10:00:00Z"},
+                                              {"at": "2026-12-03T10:00:00.000000Z"}, p)] == ["$.at"]
+
+
+def test_numbers_keep_their_json_type():
+    p = profile()
+    assert [d.kind for d in compare_documents({"n": 1}, {"n": 1.0}, p)] == ["type_changed"]
+    assert [d.kind for d in compare_documents({"n": 1}, {"n": True}, p)] == ["type_changed"]
+
+
+def test_default_headers_and_cookie_names():
+    def response(status=200, **headers):
+        return ResponseSnapshot(status, tuple((k.replace("_", "-"), v) for k, v in headers.items()), b"")
+    p = profile()
+    base = dict(content_type="text/html", location="/a/", allow="GET, HEAD", www_authenticate='Bearer realm="api"',
+                vary="Accept, Cookie")
+    assert compare_responses(response(**base), response(**{**base, "allow": "HEAD, GET", "vary": "cookie, accept"}),
+                             p).matched
+    for name, value in (("location", "http://other/a/"), ("allow", "GET"), ("www_authenticate", "Basic"),
+                        ("vary", "Accept"), ("content_type", "application/json")):
+        diffs = compare_responses(response(**base), response(**{**base, name: value}), p).differences
+        assert [d.field for d in diffs] == ["header:" + name.replace("_", "-")]
+    left = ResponseSnapshot(200, (("set-cookie", "sessionid=abc; Path=/"), ("set-cookie", "csrftoken=1")), b"")
+    right = ResponseSnapshot(200, (("set-cookie", "csrftoken=2"), ("set-cookie", "sessionid=xyz; HttpOnly")), b"")
+    assert compare_responses(left, right, p).matched
+    only_one = ResponseSnapshot(200, (("set-cookie", "csrftoken=2"),), b"")
+    diffs = compare_responses(left, only_one, p).differences
+    assert [(d.field, d.legacy, d.candidate) for d in diffs] == [
+        ("header:set-cookie", ["csrftoken", "sessionid"], ["csrftoken"])]
+    fewer = profile(headers_ignore=["vary"], header_statuses={"allow": [405]})
+    assert compare_responses(response(**base), response(content_type="text/html", location="/a/",
+                                                        www_authenticate='Bearer realm="api"'), fewer).matched
+    assert not compare_responses(response(405, allow="GET"), response(405), fewer).matched
 
 
 def test_non_json_bodies_compare_as_text():
@@ -115,22 +161,73 @@ def test_the_shipped_route_table_profiles_load():
 
 
 def test_noise_model_and_report_separate_noise_from_regressions():
-    report = ShadowReport()
+    report = ShadowReport(noise_settings={"r": NoiseSettings(min_samples=2)})
     request = {"method": "GET", "path": "/api/v1/tracks/"}
     noise = {"field": "$.generated_at", "path": "$.generated_at", "kind": "changed", "legacy": "1", "candidate": "2"}
     real = {"field": "$.results[*].title", "path": "$.results[id=2].title", "kind": "changed",
             "legacy": "Track 2", "candidate": "Track two"}
-    report.add({"type": "shadow", "route": "r", "result": "mismatch", "request": request, "differences": [noise]})
+
+    def shadow(*differences):
+        fields = [d["field"] for d in differences]
+        report.add({"type": "shadow", "route": "r", "result": report.noise_model("r").classify(fields),
+                    "request": request, "differences": list(differences)})
+
+    shadow(noise)  # before the minimum sample nothing is noise, and later samples do not re-classify it
     report.add({"type": "noise", "route": "r", "request": request, "differences": [noise]})
-    report.add({"type": "shadow", "route": "r", "result": "mismatch", "request": request, "differences": [noise, real]})
-    report.add({"type": "shadow", "route": "r", "result": "match", "request": request, "differences": []})
+    report.add({"type": "noise", "route": "r", "request": request, "differences": [noise]})
+    shadow()
+    shadow(noise)
+    shadow(noise, real)
     report.add({"type": "shadow", "route": "r", "result": "timeout", "request": request, "error": "slow"})
+    report.add({"type": "shadow", "route": "r", "result": "error", "request": request, "error": "open breaker"})
+    report.add({"type": "shadow", "route": "r", "result": "lagging", "request": request, "error": "behind"})
     data = report.to_dict()["routes"]["r"]
-    assert data["results"]["noise"] == 1 and data["results"]["mismatch"] == 1 and data["results"]["match"] == 1
-    assert data["results"]["timeout"] == 1 and data["compared"] == 3 and data["requests"] == 4
+    assert data["results"] == {"match": 1, "mismatch": 2, "noise": 1, "error": 1, "timeout": 1, "lagging": 1,
+                               "skipped": 0}
+    assert data["compared"] == 4 and data["requests"] == 7
+    assert data["rates"]["mismatch"] == {"count": 2, "of": 4, "rate": 0.5}
+    assert data["rates"]["error"] == {"count": 1, "of": 7, "rate": round(1 / 7, 4)}
+    assert data["mismatch_rate"] == 0.5 and data["noise_rate"] == 0.25 and data["match_rate"] == 0.25
+    assert "match_rate_excluding_noise" not in data
     assert data["top_fields"][0]["field"] == "$.results[*].title" and not data["top_fields"][0]["noisy"]
     assert data["top_fields"][1]["noisy"]
     assert data["top_fields"][0]["examples"][0]["request"]["path"] == "/api/v1/tracks/"
-    model = NoiseModel()
-    model.observe(["$.x"])
+    (noisy,) = data["noisy_fields"]
+    assert (noisy["field"], noisy["noisy"], noisy["noise_rate"], noisy["noise_samples"]) == ("$.generated_at", True, 1.0, 2)
+    assert noisy["candidate_rate"] == 0.75 and noisy["candidate_samples"] == 4 and noisy["example"]["path"]
+    text = render_text(report.to_dict())
+    assert "mismatch 2/4 (50.0%)" in text and "errored 1/7" in text and "lagging 1/7" in text
+    assert "legacy vs legacy 2/2 (100.0%), legacy vs candidate 3/4 (75.0%)" in text
+
+
+def test_noise_is_a_rate_comparison_over_a_window():
+    model = NoiseModel(settings=NoiseSettings(min_samples=10, window=20))
+    for i in range(10):
+        model.observe(["$.x"] if i % 2 else [])  # legacy differs from itself half of the time
+        model.observe_candidate(["$.x"] if i % 2 else [])
     assert model.classify(["$.x"]) == "noise" and model.classify(["$.x", "$.y"]) == "mismatch"
+    for _ in range(10):
+        model.observe_candidate(["$.x"])  # the candidate now differs far more often: a regression
+    assert model.candidate_rate("$.x") == 0.75 and model.classify(["$.x"]) == "mismatch"
+    for _ in range(20):
+        model.observe([])  # the window slides: legacy stops disagreeing with itself
+    assert model.noise_rate("$.x") is None or model.noise_rate("$.x") == 0.0
+    assert model.classify(["$.x"]) == "mismatch"
+    few = NoiseModel(settings=NoiseSettings(min_samples=5))
+    few.observe(["$.x"])
+    few.observe_candidate(["$.x"])
+    assert few.classify(["$.x"]) == "mismatch"  # one legacy-vs-legacy difference proves nothing
+
+
+def test_thresholds_close_rates_are_noise_and_a_clear_excess_is_not():
+    def model_with(noise_hits, candidate_hits, **settings):
+        model = NoiseModel(settings=NoiseSettings(min_samples=100, window=100, **settings))
+        for i in range(100):
+            model.observe(["$.x"] if i < noise_hits else [])
+            model.observe_candidate(["$.x"] if i < candidate_hits else [])
+        return model
+    assert model_with(50, 52).is_noise("$.x")          # 0.50 vs 0.52: within 0.03 absolute
+    assert model_with(50, 60).is_noise("$.x")          # 0.10 over, but within 20 % of 0.60
+    assert not model_with(50, 70).is_noise("$.x")      # 0.20 over, 29 % of 0.70
+    assert model_with(50, 70, relative_threshold=0.3).is_noise("$.x")
+    assert model_with(10, 12).is_noise("$.x")          # 0.02 over: within the absolute threshold

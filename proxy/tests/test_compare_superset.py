@@ -42,7 +42,52 @@ def test_an_empty_legacy_array_accepts_any_candidate():
 
 
 def test_an_empty_candidate_misses_every_legacy_element():
-    assert found(page(1, 2), page(), PAGED) == [("removed", "$.results[id=1]"), ("removed", "$.results[id=2]")]
+    # emptied (the array), total_zero (its count, compared before `ignore` drops it), and each element
+    assert found(page(1, 2), page(), PAGED) == [("emptied", "$.results"), ("removed", "$.results[id=1]"),
+                                                ("removed", "$.results[id=2]"), ("total_zero", "$.count")]
+
+
+def test_an_empty_candidate_page_or_a_zero_count_fail_even_when_legacy_shows_one_page():
+    assert found(page(1, 2, count=40), page(count=40), PAGED) == [("emptied", "$.results")]
+    assert found(page(1, 2, count=40), page(1, 2, count=0), PAGED) == [("total_zero", "$.count")]
+    assert found(page(count=0), page(count=0), PAGED) == []
+
+
+def hits(*titled, count=None):
+    return {"count": len(titled) if count is None else count,
+            "results": [{"id": i, "title": t, "artist": {"name": a}} for i, t, a in titled]}
+
+
+QUERIED = profile(superset={"$.results": {"key": "id", "total": "count", "match_fields": ["title", "artist.name"]}},
+                  ignore=["$.count"])
+
+
+def queried(legacy, candidate, query, p=QUERIED):
+    return sorted((d.kind, d.path) for d in compare_documents(legacy, candidate, p, query))
+
+
+def test_candidate_only_hits_must_match_the_query():
+    legacy = hits((1, "Love Song", "Ann"), count=30)
+    # a word, a word prefix, the artist's name, another case and accents: all match
+    for title, artist in (("Love", "x"), ("Lovely day", "x"), ("x", "LOVE Inc"), ("Lövé", "x")):
+        assert queried(legacy, hits((1, "Love Song", "Ann"), (2, title, artist), count=30), "q=love") == []
+    assert queried(legacy, hits((1, "Love Song", "Ann"), (2, "Glove", "x"), count=30), "q=love") == [
+        ("unmatched", "$.results[id=2]")]  # a mid-word substring is not a match
+    assert queried(legacy, hits((5, "Rain", "Bo"), count=30), "q=love") == [("unmatched", "$.results[id=5]")]
+    assert queried(legacy, hits((5, "Rain", "Bo"), count=30), {"q": "rain"}) == []
+    # without the request's query the check cannot run (the verdict says so)
+    assert queried(legacy, hits((5, "Rain", "Bo"), count=30), None) == []
+    typo = profile(superset={"$.results": {"key": "id", "match_fields": ["title"], "typo_tolerance": True}},
+                   ignore=["$.count"])
+    assert queried(hits(), hits((3, "Lvoe", "x")), "q=love", typo) == []
+    assert queried(hits(), hits((3, "Lvoe", "x")), "q=love") == [("unmatched", "$.results[id=3]")]
+
+
+def test_a_whole_legacy_result_requires_the_hits_with_the_query_words_as_whole_words():
+    legacy = hits((1, "Love Song", "Ann"), (2, "Glove Box", "Bo"), (3, "Songs", "Love Inc"))
+    assert queried(legacy, hits((1, "Love Song", "Ann"), (3, "Songs", "Love Inc")), "q=love") == []
+    assert queried(legacy, hits((1, "Love Song", "Ann")), "q=love") == [("removed", "$.results[id=3]")]
+    assert queried(legacy, hits((3, "Songs", "Love Inc")), "q=love+song") == [("removed", "$.results[id=1]")]
 
 
 def test_a_legacy_page_of_a_larger_result_only_compares_shared_elements():
@@ -52,7 +97,7 @@ def test_a_legacy_page_of_a_larger_result_only_compares_shared_elements():
         ("changed", "$.results[id=2].title")]
     # A total that is missing or not a number proves no page: the array is taken as the whole result.
     assert found({"count": "many", "results": [{"id": 1}]}, {"results": []}, PAGED) == [
-        ("removed", "$.results[id=1]")]
+        ("emptied", "$.results"), ("removed", "$.results[id=1]")]
 
 
 def test_wildcard_paths_and_nested_sections():
