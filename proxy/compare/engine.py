@@ -350,6 +350,9 @@ def _missing_from_supersets(legacy: dict, candidate: dict, query: Query, checks:
         for key in extra:
             del cand.items[key]
         missing = [k for k in leg.items if k not in cand.items]
+        if rule.limit_param is not None:
+            differences += _missing_under_cap(location, leg, cand, missing, rule, query, words, checks)
+            continue
         if leg.whole:
             if rule.match_fields and words is not None:
                 checks.append(f"{where}: whole legacy result: every legacy element holding all query words "
@@ -369,6 +372,38 @@ def _missing_from_supersets(legacy: dict, candidate: dict, query: Query, checks:
     return differences
 
 
+def _missing_under_cap(location: tuple, leg, cand, missing: list, rule: SupersetRule, query: Query,
+                       words: Optional[list[str]], checks: list[str]) -> list[Difference]:
+    """Legacy elements the candidate lacks, for an array capped by a request parameter: a
+    difference only where neither side reached the cap (the candidate had room) and the element
+    matches the query."""
+    where = render_field(location)
+    cap = _query_int(query, rule.limit_param, rule.limit_default)
+    room = len(leg.raw) < cap and len(cand.raw) < cap
+    if room:
+        checks.append(f"{where}: below the {rule.limit_param} cap on both sides: every legacy element "
+                      f"matching the query is required")
+    else:
+        checks.append(f"{where}: at the {rule.limit_param} cap ({cap}): legacy elements missing from the "
+                      f"candidate NOT checked (the candidate ranks its own)")
+    differences = []
+    for key in missing:
+        if room and (words is None or _element_matches(leg.raw[key], rule, words)):
+            element = location + (key,)
+            differences.append(Difference(render_field(element), render_location(element), "removed",
+                                          preview(leg.items[key]), ABSENT))
+        del leg.items[key]
+    return differences
+
+
+def _query_int(query: Query, param: Optional[str], default: int) -> int:
+    text = _query_value(query, param) if param is not None else None
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
 def _positive(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
@@ -386,19 +421,24 @@ def _words(text: Any) -> list[str]:
     return _WORD.findall(folded)
 
 
-def _query_words(query: Query, param: str) -> Optional[list[str]]:
-    """The query's words, or None when the request's query is not known or lacks the parameter."""
+def _query_value(query: Query, param: str) -> Optional[str]:
+    """A parameter of the request's query string (or parsed mapping); None when unknown or absent."""
     if query is None:
         return None
     if isinstance(query, bytes):
         query = query.decode("latin-1")
     if isinstance(query, str):
         values = parse_qs(query.lstrip("?"), keep_blank_values=True).get(param)
-        text = values[0] if values else None
-    else:
-        text = query.get(param)
-        if isinstance(text, (list, tuple)):
-            text = text[0] if text else None
+        return values[0] if values else None
+    text = query.get(param)
+    if isinstance(text, (list, tuple)):
+        text = text[0] if text else None
+    return text
+
+
+def _query_words(query: Query, param: str) -> Optional[list[str]]:
+    """The query's words, or None when the request's query is not known or lacks the parameter."""
+    text = _query_value(query, param)
     if text is None:
         return None
     return list(dict.fromkeys(_words(text)))
@@ -459,14 +499,16 @@ def _edits(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-def _element_keys(items: list, key_field: str) -> Optional[list[ItemKey]]:
-    """`[ItemKey('id=1'), ...]`, or None when an element lacks the key or keys repeat (then the
-    array is compared by position, which still reports every difference)."""
+def _element_keys(items: list, key_field: str | tuple[str, ...]) -> Optional[list[ItemKey]]:
+    """`[ItemKey('id=1'), ...]` (`type=track,id=1` for a key of several fields), or None when an
+    element lacks the key or keys repeat (then the array is compared by position, which still
+    reports every difference)."""
+    fields = (key_field,) if isinstance(key_field, str) else tuple(key_field)
     keys = []
     for item in items:
-        if not isinstance(item, dict) or key_field not in item:
+        if not isinstance(item, dict) or any(f not in item for f in fields):
             return None
-        keys.append(ItemKey(f"{key_field}={item[key_field]}"))
+        keys.append(ItemKey(",".join(f"{f}={item[f]}" for f in fields)))
     return keys if len(set(keys)) == len(keys) else None
 
 

@@ -8,7 +8,7 @@ same file with `load_profiles_file()`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -34,7 +34,8 @@ class SupersetRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    key: str
+    key: Union[str, tuple[str, ...]] = Field(
+        description="the field identifying an element, or several (`[type, id]`) where kinds share ids")
     total: Optional[str] = Field(
         default=None,
         description="sibling field holding the size of the whole legacy result (e.g. a DRF page's `count`); "
@@ -49,6 +50,13 @@ class SupersetRule(BaseModel):
                     "difference when it holds every query word as a whole word in these fields",
     )
     query_param: str = Field("q", description="the request's query parameter holding the search text")
+    limit_param: Optional[str] = Field(
+        default=None,
+        description="a query parameter capping the array's length (e.g. suggestions' `limit`): an array "
+                    "shorter than the cap is its whole result; at the cap it is one page. A legacy element "
+                    "the candidate lacks is then a difference only when neither side reached the cap and the "
+                    "element matches the query (as `match_fields` says) - the candidate had room for it")
+    limit_default: int = Field(10, ge=1, description="the cap when the request does not name `limit_param`")
     typo_tolerance: bool = Field(
         False, description="a query word also matches a word one edit away (words of 4-7 characters) or two "
                            "(8 and more), the search service's typo tolerance")

@@ -130,3 +130,40 @@ def test_superset_rules_validate_and_extend():
         load_profiles({"bad": {"superset": {"$.results": {"key": "id", "unknown": 1}}}})
     with pytest.raises(ValueError):
         load_profiles({"bad": {"superset": {"$.results": {"total": "count"}}}})
+
+
+# Autocomplete (the search profile's $.suggestions): kinds share ids, lists are cut at `limit`.
+SUGGEST = profile(superset={"$.suggestions": {"key": ["type", "id"], "match_fields": ["text"],
+                                              "limit_param": "limit", "limit_default": 3}})
+
+
+def suggestions(*entries):
+    return {"suggestions": [{"type": kind, "id": pk, "text": text} for kind, pk, text in entries]}
+
+
+def suggest_found(legacy, candidate, query):
+    return sorted((d.kind, d.path) for d in compare_documents(legacy, candidate, SUGGEST, query=query))
+
+
+def test_suggestions_of_two_kinds_with_one_id_are_two_entries_and_order_is_free():
+    legacy = suggestions(("artist", 7, "Lorde"), ("track", 7, "Lonely"))
+    assert suggest_found(legacy, suggestions(("track", 7, "Lonely"), ("artist", 7, "Lorde")), "q=lo") == []
+    assert suggest_found(legacy, suggestions(("artist", 7, "Lorde")), "q=lo") == [
+        ("removed", "$.suggestions[type=track,id=7]")]
+
+
+def test_a_legacy_suggestion_is_required_only_while_both_lists_are_below_the_limit():
+    legacy = suggestions(("artist", 1, "Love Arcade"), ("track", 2, "Lovesong"))
+    # The candidate had room (2 < 3) and lacks a completion legacy found: a regression.
+    assert suggest_found(legacy, suggestions(("artist", 1, "Love Arcade")), "q=lov") == [
+        ("removed", "$.suggestions[type=track,id=2]")]
+    # At the limit the candidate ranks its own completions: missing legacy entries are not checked.
+    full = suggestions(("artist", 1, "Love Arcade"), ("album", 5, "Lovers"), ("track", 9, "Big Love"))
+    assert suggest_found(legacy, full, "q=lov&limit=3") == []
+    assert suggest_found(legacy, full, "q=lov&limit=5") == [("removed", "$.suggestions[type=track,id=2]")]
+
+
+def test_a_candidate_suggestion_that_does_not_complete_the_query_is_unmatched():
+    legacy = suggestions(("artist", 1, "Love Arcade"))
+    candidate = suggestions(("artist", 1, "Love Arcade"), ("track", 3, "Summer Rain"))
+    assert suggest_found(legacy, candidate, "q=lov") == [("unmatched", "$.suggestions[type=track,id=3]")]
