@@ -341,7 +341,7 @@ def _missing_from_supersets(legacy: dict, candidate: dict, query: Query, checks:
         if rule.match_fields and words is not None:
             checks.append(f"{where}: candidate-only elements match a query word in {', '.join(rule.match_fields)}")
             for key in extra:
-                if not _element_matches(cand.raw[key], rule, words):
+                if not _element_matches(cand.raw[key], rule, words) and not _possibly_cut(cand.raw[key], rule):
                     element = location + (key,)
                     differences.append(Difference(render_field(element), render_location(element), "unmatched",
                                                   ABSENT, preview(cand.raw[key])))
@@ -467,6 +467,12 @@ def _element_matches(element: Any, rule: SupersetRule, words: list[str]) -> bool
             if rule.typo_tolerance and _within_typos(word, other):
                 return True
     return False
+
+
+def _possibly_cut(element: Any, rule: SupersetRule) -> bool:
+    """The element holds a cut field at its full length: the words it matched may lie past the cut."""
+    return isinstance(element, dict) and any(
+        isinstance(element.get(name), str) and len(element[name]) >= length for name, length in rule.cut_fields.items())
 
 
 def _element_has_words(element: Any, rule: SupersetRule, words: list[str]) -> bool:

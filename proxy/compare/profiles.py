@@ -49,6 +49,11 @@ class SupersetRule(BaseModel):
                     "ignored). Also: a legacy element the candidate lacks from a whole legacy result is only a "
                     "difference when it holds every query word as a whole word in these fields",
     )
+    cut_fields: dict[str, int] = Field(
+        default_factory=dict,
+        description="match fields that carry only the first N characters of the text the search looked in "
+                    "(a post's `excerpt: 200`): a candidate-only element matching in none of the match fields "
+                    "but holding such a field at full length may match past the cut, so it is not checked")
     query_param: str = Field("q", description="the request's query parameter holding the search text")
     limit_param: Optional[str] = Field(
         default=None,

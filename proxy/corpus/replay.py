@@ -26,7 +26,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from proxy.compare import CompareProfile, ResponseSnapshot, ShadowReport, compare_responses
+from proxy.compare import CompareProfile, ResponseSnapshot, ShadowReport, candidate_failed, compare_responses
 from proxy.corpus.scrub import TOKEN_PLACEHOLDER
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -149,14 +149,21 @@ async def _replay_one(session: aiohttp.ClientSession, entry: dict, options: Repl
         return record | {"result": "timeout" if candidate.startswith("timeout") else "error",
                          "error": f"candidate: {candidate}"}
     record["candidate"] = {"status": candidate[0].status, "ms": candidate[1], "bytes": len(candidate[0].body)}
-    comparison = compare_responses(legacy[0], candidate[0], options.profile)
+    query = entry.get("query", "")
+    comparison = compare_responses(legacy[0], candidate[0], options.profile, query)
     record["differences"] = [d.to_dict() for d in comparison.differences]
-    record["result"] = "match" if comparison.matched else "mismatch"
+    record["checks"] = comparison.checks
+    if candidate_failed(legacy[0].status, candidate[0].status):
+        # as in shadow mode: an errored answer, counted apart from mismatches
+        record.update(result="error", error=f"candidate answered {candidate[0].status} where legacy answered "
+                                            f"{legacy[0].status}")
+    else:
+        record["result"] = "match" if comparison.matched else "mismatch"
     result.compared += 1
     if options.noise and method in SAFE:
         again = await _fetch(session, options.legacy, method, target, headers, body)
         if not isinstance(again, str):
-            noise = compare_responses(legacy[0], again[0], options.profile)
+            noise = compare_responses(legacy[0], again[0], options.profile, query)
             result.records.append({"type": "noise", "route": options.route, "request": context, "seq": -1,
                                    "differences": [d.to_dict() for d in noise.differences]})
     return record

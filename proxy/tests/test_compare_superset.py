@@ -167,3 +167,14 @@ def test_a_candidate_suggestion_that_does_not_complete_the_query_is_unmatched():
     legacy = suggestions(("artist", 1, "Love Arcade"))
     candidate = suggestions(("artist", 1, "Love Arcade"), ("track", 3, "Summer Rain"))
     assert suggest_found(legacy, candidate, "q=lov") == [("unmatched", "$.suggestions[type=track,id=3]")]
+
+
+def test_a_candidate_hit_whose_shown_text_is_cut_is_not_taken_for_unmatched():
+    rule = {"key": "id", "match_fields": ["title", "excerpt"], "cut_fields": {"excerpt": 10}}
+    p = profile(superset={"$.results": rule})
+    legacy = {"results": []}
+    cut = {"results": [{"id": 1, "title": "Slow", "excerpt": "x" * 10}]}      # may say "love" past the cut
+    whole = {"results": [{"id": 2, "title": "Slow", "excerpt": "short"}]}     # the whole text: no "love"
+    assert sorted((d.kind, d.path) for d in compare_documents(legacy, cut, p, query="q=love")) == []
+    assert sorted((d.kind, d.path) for d in compare_documents(legacy, whole, p, query="q=love")) == [
+        ("unmatched", "$.results[id=2]")]
