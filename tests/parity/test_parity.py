@@ -105,7 +105,9 @@ def test_catalog_parity(parity_env, actors):
     assert len(requests) > 400
     mismatches, statuses, mutating = [], Counter(), []
     waiting = CandidateWait(wait=CDC_WAIT) if CDC_WAIT else None
-    with httpx.Client(timeout=30, follow_redirects=False) as client:
+    # Pooled connections expire before uvicorn's 5 s keep-alive timeout: a slow monolith answer
+    # in between must not leave the client writing to a connection the service just closed.
+    with httpx.Client(timeout=30, follow_redirects=False, limits=httpx.Limits(keepalive_expiry=2)) as client:
         for request in requests:
             legacy = send(client, parity_env["monolith"].url, request, WANT_WAL_LSN if waiting else None)
             if waiting is not None:
