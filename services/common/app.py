@@ -8,13 +8,10 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Awaitable, Callable, Iterable, Optional, Sequence
 
-from fastapi import APIRouter, Depends, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi import APIRouter, FastAPI
 
-from services.common.auth import internal_caller
 from services.common.django_urls import AppendSlash
 from services.common.errors import install_error_handlers
-from services.common.limits import RequestLimits
 from services.common.observability import RequestMetrics, configure_logging, metrics_endpoint
 from services.common.public_url import AllowedHosts
 from services.common.responses import JSONResponse
@@ -32,13 +29,8 @@ def create_app(
     url_bases: Iterable[str],
     readiness: dict[str, ReadinessCheck] | None = None,
     lifespan=None,
-    internal_auth: Optional[Callable] = None,
 ) -> FastAPI:
-    """`internal_auth` guards the docs (/internal/docs, /internal/openapi.json) as the rest of the
-    internal API: by default services.common.auth.internal_caller with the internal token only; a
-    service with users passes internal_caller(settings, authenticator) so admin JWTs pass too.
-
-    `public_prefixes` are the monolith paths this service answers (e.g. "/api/v1/tracks");
+    """`public_prefixes` are the monolith paths this service answers (e.g. "/api/v1/tracks");
     `url_bases` the router paths the monolith matches under them (django_urls.router_bases), for
     format suffixes, APPEND_SLASH and the HTML 404."""
     configure_logging(settings.log_level)
@@ -54,19 +46,10 @@ def create_app(
 
     app = FastAPI(
         title=settings.service_name, lifespan=_lifespan, redirect_slashes=False,
-        default_response_class=JSONResponse, docs_url=None, openapi_url=None, redoc_url=None,
+        default_response_class=JSONResponse, docs_url="/internal/docs", openapi_url="/internal/openapi.json",
+        redoc_url=None,
     )
     install_error_handlers(app)
-    guard = [Depends(internal_auth or internal_caller(lambda: settings))]
-
-    @app.get("/internal/openapi.json", include_in_schema=False, dependencies=guard)
-    async def openapi_schema():
-        return JSONResponse(app.openapi())
-
-    @app.get("/internal/docs", include_in_schema=False, dependencies=guard)
-    async def docs():
-        return get_swagger_ui_html(openapi_url="/internal/openapi.json", title=f"{settings.service_name} docs")
-
     for router in routers:
         app.include_router(router)
 
@@ -88,9 +71,8 @@ def create_app(
 
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
-    # Outermost first: size limits, host check, then Django's URL behaviour, then metrics around the routes.
+    # Outermost first: host check, then Django's URL behaviour, then metrics around the routes.
     app.add_middleware(RequestMetrics, service=settings.service_name)
     app.add_middleware(AppendSlash, bases=list(url_bases), prefixes=tuple(public_prefixes))
     app.add_middleware(AllowedHosts, allowed_hosts=settings.allowed_host_list, exempt_prefixes=PROBE_PATHS)
-    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes)
     return app

@@ -15,7 +15,6 @@ name, through the `UserLookup` a service supplies."""
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Optional
 
@@ -151,19 +150,3 @@ def permission_denied(user: Optional[Principal], message: Optional[str] = None) 
     if user is None:
         return NotAuthenticated(headers={"WWW-Authenticate": WWW_AUTHENTICATE})
     return PermissionDenied(message)
-
-
-def internal_caller(settings: Callable, authenticator: Optional[Callable] = None):
-    """The dependency every internal endpoint (/internal/*, the docs) requires: the internal token
-    (X-Internal-Token, settings().internal_token) or, when the service has users (`authenticator`),
-    an admin JWT. Anonymous: 401 with WWW-Authenticate; a user who is not an admin: 403."""
-    async def check(request: Request) -> None:
-        token = settings().internal_token
-        given = request.headers.get("x-internal-token")
-        if token and given and hmac.compare_digest(token.encode(), given.encode()):
-            return
-        user = await authenticator().authenticate(request) if authenticator is not None else None
-        if user is None or not user.is_platform_admin:
-            raise permission_denied(user)
-
-    return check

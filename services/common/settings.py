@@ -5,8 +5,6 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.common.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES
-
 # The monolith's defaults (legacy_monolith/vobemusic/settings/base.py); they must stay equal.
 DEV_JWT_SIGNING_KEY = "dev-only-jwt-signing-key-change-me-please-32b"
 DEV_ALLOWED_HOSTS = "localhost,127.0.0.1,[::1],testserver"
@@ -43,12 +41,6 @@ class ServiceSettings(BaseSettings):
     # Shared secret for /internal/* endpoints (sync status, write ownership), sent by the proxy as
     # X-Internal-Token; empty means those endpoints only accept admin JWTs.
     internal_token: str = Field(DEV_INTERNAL_TOKEN, validation_alias=AliasChoices("INTERNAL_API_TOKEN", "internal_token"))
-
-    # Request size limits, the monolith's (services/common/limits.py): 413 / 431 JSON answers.
-    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES,
-                                validation_alias=AliasChoices("VOBE_MAX_BODY_BYTES", "max_body_bytes"))
-    max_header_bytes: int = Field(DEFAULT_MAX_HEADER_BYTES,
-                                  validation_alias=AliasChoices("VOBE_MAX_HEADER_BYTES", "max_header_bytes"))
 
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
 

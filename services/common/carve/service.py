@@ -16,7 +16,6 @@ from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
 
 from services.common.app import create_app
-from services.common.auth import internal_caller
 from services.common.carve import metrics, outbox
 from services.common.carve.declaration import Domain
 from services.common.carve.ownership import install_write_guard
@@ -46,5 +45,4 @@ def carve_app(domain: Domain, settings: Callable, database: Callable, authentica
 
     internal = internal_router(domain, settings, session or session_dependency(database), authenticator)
     return create_app(settings(), [*routers, internal], public_prefixes=public_prefixes, url_bases=url_bases,
-                      readiness={"database": database_ready, **(readiness or {})}, lifespan=lifespan,
-                      internal_auth=internal_caller(settings, authenticator))
+                      readiness={"database": database_ready, **(readiness or {})}, lifespan=lifespan)
