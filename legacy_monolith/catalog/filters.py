@@ -5,24 +5,13 @@ import django_filters as filters
 from catalog.models import Album, Artist, Track
 
 
-class YearFilter(filters.NumberFilter):
-    """A year of a date column (`__year` lookups). Django builds datetime.date(year, 1, 1) for them,
-    which fails (a 500) outside 1..9999: the form field refuses those years first, with Django's
-    own validator messages ("Ensure this value is greater than or equal to 1.")."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 9999)
-        super().__init__(*args, **kwargs)
-
-
 class TrackFilter(filters.FilterSet):
     genre = filters.NumberFilter(field_name="genre_id")
     genre_slug = filters.CharFilter(field_name="genre__slug")
     artist = filters.NumberFilter(field_name="artist_id")
     album = filters.NumberFilter(field_name="album_id")
-    year_min = YearFilter(field_name="album__release_date__year", lookup_expr="gte")
-    year_max = YearFilter(field_name="album__release_date__year", lookup_expr="lte")
+    year_min = filters.NumberFilter(field_name="album__release_date__year", lookup_expr="gte")
+    year_max = filters.NumberFilter(field_name="album__release_date__year", lookup_expr="lte")
     duration_min = filters.NumberFilter(field_name="duration_ms", lookup_expr="gte")
     duration_max = filters.NumberFilter(field_name="duration_ms", lookup_expr="lte")
     popularity_min = filters.NumberFilter(field_name="popularity", lookup_expr="gte")
@@ -53,8 +42,8 @@ class ArtistFilter(filters.FilterSet):
 
 class AlbumFilter(filters.FilterSet):
     artist = filters.NumberFilter(field_name="artist_id")
-    year_min = YearFilter(field_name="release_date__year", lookup_expr="gte")
-    year_max = YearFilter(field_name="release_date__year", lookup_expr="lte")
+    year_min = filters.NumberFilter(field_name="release_date__year", lookup_expr="gte")
+    year_max = filters.NumberFilter(field_name="release_date__year", lookup_expr="lte")
     title = filters.CharFilter(field_name="title", lookup_expr="icontains")
 
     class Meta:

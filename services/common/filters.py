@@ -25,21 +25,13 @@ NUMBER_CAP_MESSAGE = "Ensure this value is less than or equal to 1e+50."
 NULL_CHARACTERS = "Null characters are not allowed."
 
 
-YEAR_MIN_MESSAGE = "Ensure this value is greater than or equal to 1."
-YEAR_MAX_MESSAGE = "Ensure this value is less than or equal to 9999."
-
-
 class FilterValueError(ValueError):
-    """One or more messages for one parameter (a form field's validators all run)."""
-
-    @property
-    def messages(self) -> list[str]:
-        return [str(arg) for arg in self.args]
+    pass
 
 
 class ServerError(Exception):
-    """The monolith fails with a 500 for this input; a service mirrors that rather than inventing an
-    answer. (Years outside 1..9999 were such a case until the monolith's YearFilter refused them.)"""
+    """The monolith fails with a 500 for this input (e.g. a year outside 1..9999 makes datetime.date
+    raise inside Django's year lookup); a service mirrors that rather than inventing an answer."""
 
 
 def _comparison(column, lookup: str, value) -> ColumnElement:
@@ -68,40 +60,17 @@ def _integer_comparison(column, lookup: str, value: int) -> ColumnElement:
     return false()
 
 
-def _to_decimal(raw: str) -> Decimal:
-    """forms.DecimalField.to_python."""
+def parse_number(raw: str) -> Decimal:
+    """forms.DecimalField.clean + django-filter's MaxValueValidator(1e50)."""
     try:
         value = Decimal(str(raw))
     except (InvalidOperation, ValueError):
         raise FilterValueError(ENTER_A_NUMBER)
     if not value.is_finite():
         raise FilterValueError(ENTER_A_NUMBER)
-    return value
-
-
-def parse_number(raw: str) -> Decimal:
-    """forms.DecimalField.clean + django-filter's MaxValueValidator(1e50)."""
-    value = _to_decimal(raw)
     if value > NUMBER_CAP:
         raise FilterValueError(NUMBER_CAP_MESSAGE)
     return value
-
-
-def parse_year(raw: str) -> int:
-    """The monolith's YearFilter (catalog/filters.py): a NumberFilter with min_value=1 and
-    max_value=9999; Django runs every validator, in the field's order (max, min, then django-filter's
-    1e50 cap), and reports all that fail. The value is then int()-truncated as the lookup does."""
-    value = _to_decimal(raw)
-    messages = []
-    if value > 9999:
-        messages.append(YEAR_MAX_MESSAGE)
-    if value < 1:
-        messages.append(YEAR_MIN_MESSAGE)
-    if value > NUMBER_CAP:
-        messages.append(NUMBER_CAP_MESSAGE)
-    if messages:
-        raise FilterValueError(*messages)
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -115,8 +84,6 @@ class NumberFilter:
     kind: str = "integer"
 
     def condition(self, raw: str) -> ColumnElement:
-        if self.kind == "year":
-            return _year_condition(self.column, self.lookup, parse_year(raw))
         value = parse_number(raw)
         if self.kind == "integer":
             return _integer_comparison(self.column, self.lookup, int(value))
@@ -124,13 +91,17 @@ class NumberFilter:
             return _comparison(self.column, self.lookup, float(value))
         if self.kind == "decimal":
             return _comparison(self.column, self.lookup, value)
+        if self.kind == "year":
+            return _year_condition(self.column, self.lookup, int(value))
         raise ValueError(f"unknown number kind {self.kind!r}")
 
 
 def _year_condition(column, lookup: str, year: int) -> ColumnElement:
-    # Django's YearGte/YearLte compare the date column with Jan 1st / Dec 31st of the year
-    # (parse_year keeps the year within 1..9999).
-    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    # Django's YearGte/YearLte compare the date column with Jan 1st / Dec 31st of the year.
+    try:
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    except (ValueError, OverflowError) as exc:
+        raise ServerError(f"year {year} out of range") from exc
     if lookup == "gte":
         return column >= first
     if lookup == "lte":
@@ -189,7 +160,7 @@ class FilterSet:
             try:
                 condition = flt.condition(raw)
             except FilterValueError as exc:
-                errors[flt.name] = exc.messages
+                errors[flt.name] = [str(exc)]
                 continue
             if condition is not None:
                 applied[flt.name] = condition

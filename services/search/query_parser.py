@@ -7,12 +7,13 @@ Errors are collected and raised together as a DRF 400 `{"param": ["message"]}`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from services.common.errors import ValidationError
-from services.common.filters import FilterValueError, parse_number, parse_year
+from services.common.filters import FilterValueError, ServerError, parse_number
 from services.search import text_analysis
 
 MAX_QUERY_LENGTH = 100
@@ -105,16 +106,17 @@ def parse_track_filters(params: Mapping[str, str]) -> TrackFilters:
                 if value:
                     keywords["genre_slug"] = value
                 continue
-            # Integer columns take int(Decimal), truncating, exactly as Django prepares the value;
-            # years are the monolith's YearFilter (1..9999).
-            number = parse_year(raw) if name in ("year_min", "year_max") else int(parse_number(raw))
+            # Integer columns take int(Decimal), truncating, exactly as Django prepares the value.
+            number = int(parse_number(raw))
         except FilterValueError as exc:
-            errors[name] = exc.messages
+            errors[name] = [str(exc)]
             continue
         if name in _EQUALS:
             equals[_EQUALS[name]] = number
         else:
             field, side = _RANGES[name]
+            if field == "year":
+                _check_year(number)
             bounds = list(ranges.get(field, (None, None)))
             bounds[side] = number
             ranges[field] = tuple(bounds)
@@ -122,3 +124,11 @@ def parse_track_filters(params: Mapping[str, str]) -> TrackFilters:
         raise ValidationError(errors)
     return TrackFilters(equals, ranges, keywords)
 
+
+def _check_year(year: int) -> None:
+    # The monolith's __year lookup builds datetime.date(year, 1, 1) and fails with a 500 outside
+    # 1..9999; the search service answers that with a 500 too rather than inventing a result.
+    try:
+        dt.date(year, 1, 1)
+    except (ValueError, OverflowError) as exc:
+        raise ServerError(f"year {year} out of range") from exc

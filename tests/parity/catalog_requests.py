@@ -48,8 +48,8 @@ TRACK_FILTER_VALUES = {
     "genre_slug": ["pop", "rock", "nonexistent", "", " pop "],
     "artist": ["1", "7", "x"],
     "album": ["3", "10", "1.0", "foo"],
-    "year_min": ["1990", "2010", "2000.7", "abc", "1e51", "0", "10000"],
-    "year_max": ["2000", "2020", "1995", "0", "-5"],
+    "year_min": ["1990", "2010", "2000.7", "abc", "1e51"],
+    "year_max": ["2000", "2020", "1995"],
     "duration_min": ["120000", "240000.5", "-5", "bad"],
     "duration_max": ["200000", "300000"],
     "popularity_min": ["50", "90", "101", "1e50"],
@@ -118,8 +118,7 @@ def _read_requests(rng: random.Random, actors: Actors) -> list[CatalogRequest]:
                    {"ordering": "bogus"}, {"page": "2"}, {"page_size": "7", "page": "3"}, {"page": "99"}]:
         get(with_query(f"{V1}/artists/", **params))
     for params in [{}, {"artist": "5"}, {"artist": "q"}, {"year_min": "2000"}, {"year_max": "1999"},
-                   {"year_min": "0"}, {"year_min": "10000"}, {"year_max": "0"}, {"year_max": "9999.5"},
-                   {"title": "the"}, {"ordering": "release_date"},
+                   {"year_min": "0"}, {"title": "the"}, {"ordering": "release_date"},
                    {"ordering": "-release_date"}, {"ordering": "title"}, {"page": "last"}, {"page_size": "50"}]:
         get(with_query(f"{V1}/albums/", **params))
     for params in [{}, {"slug": "pop"}, {"slug": "nope"}, {"ordering": "-name"}, {"ordering": "id"},

@@ -15,6 +15,7 @@ from services.catalog.album import service as albums
 from services.catalog.album.models import ORDERING_FIELDS, Album, album_read
 from services.catalog.artist.service import ARTIST_FILTERS, existing_id
 from services.catalog.listing import COUNTS
+from services.common.filters import ServerError
 from services.common.ordering import ordered, requested_ordering
 from services.common.pagination import PageRequest, paginate_query, paginate_with_total, with_total
 
@@ -28,8 +29,12 @@ PLAIN_PAGE = (ROWS_WITH_TOTAL.where(Album.artist_id == bindparam("artist_id")).o
 async def albums_page(request: Request, conn: AsyncConnection, paging: PageRequest, artist_id: int) -> dict:
     params = request.query_params
     artist_conditions = ARTIST_FILTERS.conditions(params)      # get_object's filter errors come first
-    # Invalid values are left out, as AlbumFilter(...).qs does in the monolith's nested list.
-    album_conditions = albums.ALBUM_FILTERS.conditions(params, lenient=True)
+    try:
+        # Invalid values are left out, as AlbumFilter(...).qs does in the monolith's nested list.
+        album_conditions = albums.ALBUM_FILTERS.conditions(params, lenient=True)
+    except ServerError:
+        await existing_id(conn, artist_id, params)             # the artist's 404 comes first
+        raise
     raw_ordering = params.get("ordering")
     if artist_conditions or album_conditions or requested_ordering(raw_ordering, ORDERING_FIELDS):
         rows = ordered(ROWS_WITH_TOTAL.where(Album.artist_id == artist_id, *artist_conditions, *album_conditions),

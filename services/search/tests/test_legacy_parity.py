@@ -167,10 +167,7 @@ def test_errors_match_the_monolith(search_client):
     legacy_api = APIClient()
     for url in ["/api/v1/search/tracks/", "/api/v1/search/tracks/?q=", "/api/v1/search/tracks/?q=x&year_min=abc",
                 "/api/v1/search/suggest/?q=x&limit=50", "/api/v1/search/artists/?q=" + "x" * 101,
-                "/api/v1/search/tracks/?q=love&page=9",
-                # Fuzz-found 500s, now the YearFilter's 400 on both sides.
-                "/api/v1/search/tracks/?q=love&year_min=0", "/api/v1/search/tracks/?q=love&year_max=10000",
-                "/api/v1/search/tracks/?q=love&year_min=1e51"]:
+                "/api/v1/search/tracks/?q=love&page=9"]:
         legacy, new = legacy_api.get(url), search_client.get(url)
         assert (new.status_code, new.json()) == (legacy.status_code, legacy.json()), url
 
